@@ -1,0 +1,137 @@
+/**
+ * Catalog v1 files (catalog.attrs, catalog.<part>.<locale>,
+ * update.<hour>Z.<locale>) as pkg5's _JSONWriter writes them, so that the
+ * client's signature checks pass. Pure: data in, bytes out.
+ */
+import { createHash } from 'node:crypto'
+import { canonicalJson, type JsonValue } from './canonical-json.js'
+import { compareVersions, parseVersion, type Version } from './version.js'
+import { type CatalogTime, formatCatalogTime } from './timestamp.js'
+
+export interface SignedCatalogFile {
+  readonly bytes: Buffer
+  readonly signature: string
+}
+
+export function sha1Hex (data: Buffer | string): string {
+  return createHash('sha1').update(data).digest('hex')
+}
+
+/**
+ * The signature is SHA-1 of the canonical JSON of the data plus "\n"; the
+ * file is that text with `"_SIGNATURE":{"sha-1":…}` spliced in as the last
+ * member.
+ */
+export function signCatalogData (data: { [key: string]: JsonValue }): SignedCatalogFile {
+  const text = canonicalJson(data) + '\n'
+  const signature = sha1Hex(text)
+  const head = text.slice(0, -2)
+  const sep = head === '{' ? '' : ','
+  return { bytes: Buffer.from(`${head}${sep}"_SIGNATURE":{"sha-1":"${signature}"}}\n`, 'utf8'), signature }
+}
+
+export const PART_NAME = /^catalog\.(base|dependency|summary)\.([A-Za-z0-9_@.-]+)$/
+export const UPDATE_LOG_NAME = /^update\.([0-9]{8}T[0-9]{2})Z\.([A-Za-z0-9_@.-]+)$/
+
+/** Whether a name may be served from catalog/1 at all (no traversal, nothing but catalog files). */
+export function isCatalogFileName (name: string): boolean {
+  return name === 'catalog.attrs' || PART_NAME.test(name) || UPDATE_LOG_NAME.test(name)
+}
+
+export interface VersionEntry {
+  readonly stem: string
+  readonly version: string
+  /** The part entry without its "version" key, e.g. {"signature-sha-1": …} or {"actions": […]}. */
+  readonly entry: { [key: string]: JsonValue }
+}
+
+const versionCache = new Map<string, Version>()
+function cachedVersion (v: string): Version {
+  let parsed = versionCache.get(v)
+  if (!parsed) {
+    parsed = parseVersion(v)
+    if (versionCache.size > 100_000) versionCache.clear()
+    versionCache.set(v, parsed)
+  }
+  return parsed
+}
+
+export function compareVersionStrings (a: string, b: string): number {
+  return compareVersions(cachedVersion(a), cachedVersion(b))
+}
+
+/** A part: {publisher: {stem: [entries ascending by version]}}. */
+export function buildPart (publisher: string, entries: Iterable<VersionEntry>): SignedCatalogFile {
+  const stems: { [stem: string]: JsonValue[] } = {}
+  const byStem = new Map<string, VersionEntry[]>()
+  for (const e of entries) {
+    const list = byStem.get(e.stem)
+    if (list) list.push(e); else byStem.set(e.stem, [e])
+  }
+  for (const [stem, list] of byStem) {
+    list.sort((a, b) => compareVersionStrings(a.version, b.version))
+    stems[stem] = list.map(e => ({ ...e.entry, version: e.version }))
+  }
+  return signCatalogData(byStem.size === 0 ? {} : { [publisher]: stems })
+}
+
+export interface UpdateLogEntry {
+  readonly stem: string
+  readonly version: string
+  readonly opType: 'add' | 'remove'
+  readonly opTime: CatalogTime
+  /** part name -> that part's entry for this version, including its "version" key */
+  readonly parts: { [part: string]: JsonValue }
+}
+
+/** An hourly update log: {publisher: {stem: [entries in the order they happened]}}. */
+export function buildUpdateLog (publisher: string, entries: Iterable<UpdateLogEntry>): SignedCatalogFile {
+  const stems: { [stem: string]: JsonValue[] } = {}
+  for (const e of entries) {
+    const list = stems[e.stem] ?? (stems[e.stem] = [])
+    list.push({ ...e.parts, 'op-time': formatCatalogTime(e.opTime), 'op-type': e.opType, version: e.version })
+  }
+  return signCatalogData(Object.keys(stems).length === 0 ? {} : { [publisher]: stems })
+}
+
+export interface FileStamp {
+  readonly lastModified: CatalogTime
+  readonly signature: string
+}
+
+export interface CatalogAttrs {
+  readonly created: CatalogTime
+  readonly lastModified: CatalogTime
+  readonly packageCount: number
+  readonly packageVersionCount: number
+  readonly parts: ReadonlyMap<string, FileStamp>
+  readonly updates: ReadonlyMap<string, FileStamp>
+}
+
+function stamps (m: ReadonlyMap<string, FileStamp>): { [name: string]: JsonValue } {
+  const out: { [name: string]: JsonValue } = {}
+  for (const [name, s] of m) out[name] = { 'last-modified': formatCatalogTime(s.lastModified), 'signature-sha-1': s.signature }
+  return out
+}
+
+export function buildCatalogAttrs (a: CatalogAttrs): SignedCatalogFile {
+  return signCatalogData({
+    created: formatCatalogTime(a.created),
+    'last-modified': formatCatalogTime(a.lastModified),
+    'package-count': a.packageCount,
+    'package-version-count': a.packageVersionCount,
+    parts: stamps(a.parts),
+    updates: stamps(a.updates),
+    version: 1
+  })
+}
+
+/** Reads a signed catalog file and checks its signature the way the client does. */
+export function verifyCatalogFile (bytes: Buffer): { data: { [key: string]: JsonValue }, signature: string } {
+  const parsed = JSON.parse(bytes.toString('utf8')) as { [key: string]: JsonValue }
+  const sig = parsed._SIGNATURE as { 'sha-1'?: string } | undefined
+  delete parsed._SIGNATURE
+  const expected = sha1Hex(canonicalJson(parsed) + '\n')
+  if (!sig || sig['sha-1'] !== expected) throw new Error(`catalog signature mismatch: stored ${sig?.['sha-1']}, computed ${expected}`)
+  return { data: parsed, signature: expected }
+}

@@ -1,0 +1,64 @@
+/**
+ * Manifests: text, one action per line. Leading whitespace is stripped,
+ * blank lines and '#' comments are skipped, and a trailing backslash
+ * continues a line (Manifest.__content_to_actions).
+ */
+import { type Action, attrValue, formatAction, parseAction } from './action.js'
+
+export function manifestLines (text: string): string[] {
+  const lines: string[] = []
+  let acc = ''
+  for (const raw of text.split(/\r\n|\n|\r/)) {
+    const l = raw.replace(/^\s+/, '')
+    if (l.endsWith('\\')) { acc += l.slice(0, -1); continue }
+    const line = acc + l
+    acc = ''
+    if (line === '' || line.startsWith('#')) continue
+    lines.push(line)
+  }
+  if (acc !== '' && !acc.startsWith('#')) lines.push(acc)
+  return lines
+}
+
+export function parseManifest (text: string, maxActions = Infinity): Action[] {
+  const lines = manifestLines(text)
+  if (lines.length > maxActions) throw new RangeError(`manifest has ${lines.length} actions, more than ${maxActions}`)
+  return lines.map(parseAction)
+}
+
+/** Catalog part entries for one package version, keyed by part name. */
+export type PartActions = Map<string, string[]>
+
+const DEPENDENCY_SET = /^(variant\.|facet\.|pkg\.depend\.)/
+const DEPENDENCY_SET_NAMES = new Set(['pkg.obsolete', 'pkg.renamed', 'pkg.legacy'])
+const EXCLUDED_SET = /^(info\.source-url|pkg\.debug|pkg\.linted)/
+const EXCLUDED_SET_NAMES = new Set(['fmri', 'pkg.fmri', 'publisher'])
+
+/**
+ * Which actions of a manifest go into which catalog part
+ * (Catalog.__gen_actions): depend actions and variant/facet/dependency
+ * sets into catalog.dependency.C, other sets into catalog.summary.<locale>.
+ */
+export function catalogPartActions (actions: readonly Action[]): PartActions {
+  const depends: string[] = []
+  const depSets: string[] = []
+  const summary = new Map<string, string[]>()
+  for (const a of actions) {
+    if (a.type === 'depend') { depends.push(formatAction(a)); continue }
+    if (a.type !== 'set') continue
+    const name = attrValue(a, 'name')
+    if (name === undefined) continue
+    if (DEPENDENCY_SET.test(name) || DEPENDENCY_SET_NAMES.has(name)) { depSets.push(formatAction(a)); continue }
+    if (EXCLUDED_SET_NAMES.has(name) || EXCLUDED_SET.test(name)) continue
+    const colon = name.indexOf(':')
+    const locale = colon === -1 ? 'C' : name.slice(colon + 1)
+    const part = `catalog.summary.${locale}`
+    const list = summary.get(part) ?? []
+    list.push(formatAction(a))
+    summary.set(part, list)
+  }
+  const parts: PartActions = new Map()
+  if (depends.length + depSets.length > 0) parts.set('catalog.dependency.C', [...depends, ...depSets])
+  for (const [part, list] of summary) parts.set(part, list)
+  return parts
+}
