@@ -1,0 +1,81 @@
+/**
+ * Generates a publisher's catalog/1 files from the catalog tables and
+ * stores them in catalog_file, the snapshot readers are served from.
+ * Callers run this inside the transaction that changed the rows, so the
+ * snapshot and the rows never disagree. Only the files named are rebuilt;
+ * catalog.attrs always is, since it lists every file's signature.
+ */
+import type { JsonValue } from '../ips/canonical-json.js'
+import {
+  buildCatalogAttrs, buildPart, buildUpdateLog, type FileStamp, PART_NAME,
+  type SignedCatalogFile, UPDATE_LOG_NAME, type UpdateLogEntry, type VersionEntry
+} from '../ips/catalog.js'
+import type { Db } from './db.js'
+
+interface StampRow { name: string, last_modified: number }
+
+export function catalogStamps (db: Db, publisher: string): Map<string, bigint> {
+  const rows = db.prepare('SELECT name, last_modified FROM catalog_stamp WHERE publisher = ?').all(publisher) as StampRow[]
+  return new Map(rows.map(r => [r.name, BigInt(r.last_modified)]))
+}
+
+function basePartEntries (db: Db, publisher: string): VersionEntry[] {
+  const rows = db.prepare('SELECT stem, version, manifest_sha1 FROM package WHERE publisher = ? AND in_catalog = 1')
+    .all(publisher) as Array<{ stem: string, version: string, manifest_sha1: string }>
+  return rows.map(r => ({ stem: r.stem, version: r.version, entry: { 'signature-sha-1': r.manifest_sha1 } }))
+}
+
+function partEntries (db: Db, publisher: string, part: string): VersionEntry[] {
+  const rows = db.prepare(`SELECT p.stem, p.version, pp.actions FROM package_part pp JOIN package p ON p.id = pp.package_id
+    WHERE p.publisher = ? AND p.in_catalog = 1 AND pp.part = ?`).all(publisher, part) as Array<{ stem: string, version: string, actions: string }>
+  return rows.map(r => ({ stem: r.stem, version: r.version, entry: { actions: JSON.parse(r.actions) as JsonValue } }))
+}
+
+function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
+  const rows = db.prepare('SELECT stem, version, op_type, op_time, parts FROM update_log_entry WHERE publisher = ? AND log = ? ORDER BY id')
+    .all(publisher, log) as Array<{ stem: string, version: string, op_type: 'add' | 'remove', op_time: number, parts: string }>
+  return rows.map(r => ({ stem: r.stem, version: r.version, opType: r.op_type, opTime: BigInt(r.op_time), parts: JSON.parse(r.parts) as { [k: string]: JsonValue } }))
+}
+
+function generate (db: Db, publisher: string, name: string): SignedCatalogFile {
+  if (UPDATE_LOG_NAME.test(name)) return buildUpdateLog(publisher, logEntries(db, publisher, name))
+  if (name === 'catalog.base.C') return buildPart(publisher, basePartEntries(db, publisher))
+  return buildPart(publisher, partEntries(db, publisher, name))
+}
+
+export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet<string>): void {
+  const stamps = catalogStamps(db, publisher)
+  const put = db.prepare(`INSERT INTO catalog_file (publisher, name, body, signature, last_modified) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (publisher, name) DO UPDATE SET body = excluded.body, signature = excluded.signature, last_modified = excluded.last_modified`)
+  const signatures = new Map<string, string>()
+  const existing = db.prepare('SELECT name, signature FROM catalog_file WHERE publisher = ?').all(publisher) as Array<{ name: string, signature: string }>
+  for (const r of existing) signatures.set(r.name, r.signature)
+  db.prepare("DELETE FROM catalog_file WHERE publisher = ? AND name <> 'catalog.attrs' AND name NOT IN (SELECT name FROM catalog_stamp WHERE publisher = ?)")
+    .run(publisher, publisher)
+
+  for (const [name, lastModified] of stamps) {
+    if (only && !only.has(name) && signatures.has(name)) continue
+    const file = generate(db, publisher, name)
+    put.run(publisher, name, file.bytes, file.signature, lastModified)
+    signatures.set(name, file.signature)
+  }
+
+  const pub = db.prepare('SELECT catalog_created, catalog_last_modified FROM publisher WHERE name = ?').get(publisher) as { catalog_created: number, catalog_last_modified: number }
+  const counts = db.prepare('SELECT COUNT(DISTINCT stem) AS stems, COUNT(*) AS versions FROM package WHERE publisher = ? AND in_catalog = 1')
+    .get(publisher) as { stems: number, versions: number }
+  const parts = new Map<string, FileStamp>()
+  const updates = new Map<string, FileStamp>()
+  for (const [name, lastModified] of stamps) {
+    const target = PART_NAME.test(name) ? parts : updates
+    target.set(name, { lastModified, signature: signatures.get(name)! })
+  }
+  const attrs = buildCatalogAttrs({
+    created: BigInt(pub.catalog_created),
+    lastModified: BigInt(pub.catalog_last_modified),
+    packageCount: counts.stems,
+    packageVersionCount: counts.versions,
+    parts,
+    updates
+  })
+  put.run(publisher, 'catalog.attrs', attrs.bytes, attrs.signature, pub.catalog_last_modified)
+}

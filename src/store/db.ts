@@ -1,0 +1,48 @@
+/**
+ * Opens the SQLite catalog: WAL, foreign keys, and the migrations in
+ * schema/ applied in order, each in its own transaction.
+ */
+import Database from 'better-sqlite3'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export type Db = Database.Database
+
+/** schema/ sits at the package root, whether this runs from src/ or dist/src/. */
+function findSchemaDir (): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const candidate = path.join(dir, 'schema')
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(candidate)) return candidate
+    const parent = path.dirname(dir)
+    if (parent === dir) throw new Error('schema/ directory not found above ' + fileURLToPath(import.meta.url))
+    dir = parent
+  }
+}
+const SCHEMA_DIR = findSchemaDir()
+
+export function openDatabase (file: string, opts: { readonly?: boolean } = {}): Db {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const db = new Database(file, { readonly: opts.readonly ?? false })
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma('foreign_keys = ON')
+  db.pragma('busy_timeout = 5000')
+  if (!opts.readonly) migrate(db)
+  return db
+}
+
+function migrate (db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  const files = fs.readdirSync(SCHEMA_DIR).filter(f => /^[0-9]{3}_.*\.sql$/.test(f)).sort()
+  for (const f of files) {
+    const level = Number(f.slice(0, 3))
+    if (level <= current) continue
+    const sql = fs.readFileSync(path.join(SCHEMA_DIR, f), 'utf8')
+    db.transaction(() => {
+      db.exec(sql)
+      db.pragma(`user_version = ${level}`)
+    })()
+  }
+}

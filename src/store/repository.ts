@@ -1,0 +1,148 @@
+/**
+ * The repository as the HTTP layer sees it: publishers, catalog files,
+ * manifests and payloads, read through prepared statements. Everything
+ * here is a lookup; changes go through the importer and (later) the
+ * publisher, which own their transactions.
+ */
+import path from 'node:path'
+import type { JsonValue } from '../ips/canonical-json.js'
+import { type Db, openDatabase } from './db.js'
+import { PayloadStore, SHA1_NAME } from './payload-store.js'
+import type Database from 'better-sqlite3'
+
+export interface PublisherInfo {
+  readonly name: string
+  readonly catalogCreated: bigint
+  readonly catalogLastModified: bigint
+  /** The repositories entry of the publisher's configuration (pub.p5i), if any. */
+  readonly repository: { [key: string]: JsonValue } | null
+}
+
+export interface CatalogFile {
+  readonly body: Buffer
+  readonly signature: string
+  readonly lastModified: bigint
+}
+
+export interface StoredManifest {
+  readonly publisher: string
+  readonly stem: string
+  readonly version: string
+  readonly body: Buffer
+  readonly sha1: string
+  readonly published: bigint
+}
+
+export interface StoredPayload {
+  readonly hash: string
+  readonly chash: string
+  readonly gzipSha256: string
+  readonly fileSha256: string
+  readonly size: number
+  readonly csize: number
+  readonly firstPublished: bigint
+  readonly path: string
+}
+
+export interface PackageVersion {
+  readonly publisher: string
+  readonly stem: string
+  readonly version: string
+}
+
+interface PublisherRow { name: string, catalog_created: number, catalog_last_modified: number, repository: string | null }
+interface PayloadRow { hash: string, chash: string, gzip_sha256: string, file_sha256: string, size: number, csize: number, first_published: number }
+
+export class Repository {
+  readonly db: Db
+  readonly payloads: PayloadStore
+  readonly dataDir: string
+  private readonly stmt: {
+    publishers: Database.Statement
+    setting: Database.Statement
+    catalogFile: Database.Statement
+    manifest: Database.Statement
+    payload: Database.Statement
+    payloadOf: Database.Statement
+    alias: Database.Statement
+    versions: Database.Statement
+    counts: Database.Statement
+  }
+
+  constructor (dataDir: string, opts: { readonly?: boolean } = {}) {
+    this.dataDir = dataDir
+    this.db = openDatabase(path.join(dataDir, 'depot.sqlite'), opts)
+    this.payloads = new PayloadStore(dataDir)
+    this.stmt = {
+      publishers: this.db.prepare('SELECT name, catalog_created, catalog_last_modified, repository FROM publisher ORDER BY name'),
+      setting: this.db.prepare('SELECT value FROM repository_setting WHERE key = ?'),
+      catalogFile: this.db.prepare('SELECT body, signature, last_modified FROM catalog_file WHERE publisher = ? AND name = ?'),
+      manifest: this.db.prepare('SELECT publisher, stem, version, manifest, manifest_sha1, published FROM package WHERE publisher = ? AND stem = ? AND version = ?'),
+      payload: this.db.prepare('SELECT * FROM payload WHERE hash = ?'),
+      payloadOf: this.db.prepare('SELECT p.* FROM payload p JOIN publisher_payload pp ON pp.hash = p.hash WHERE pp.publisher = ? AND p.hash = ?'),
+      alias: this.db.prepare('SELECT hash FROM payload_alias WHERE digest = ?'),
+      versions: this.db.prepare('SELECT publisher, stem, version FROM package WHERE publisher = ? AND in_catalog = 1'),
+      counts: this.db.prepare('SELECT COUNT(DISTINCT stem) AS stems, COUNT(*) AS versions FROM package WHERE publisher = ? AND in_catalog = 1')
+    }
+  }
+
+  close (): void { this.db.close() }
+
+  setting (key: string): string | undefined {
+    return (this.stmt.setting.get(key) as { value: string } | undefined)?.value
+  }
+
+  /** The repository's default publisher (pkg5's publisher/prefix), if set. */
+  get defaultPublisher (): string | null {
+    return this.setting('publisher/prefix') ?? null
+  }
+
+  publishers (): PublisherInfo[] {
+    return (this.stmt.publishers.all() as PublisherRow[]).map(r => ({
+      name: r.name,
+      catalogCreated: BigInt(r.catalog_created),
+      catalogLastModified: BigInt(r.catalog_last_modified),
+      repository: r.repository === null ? null : JSON.parse(r.repository) as { [key: string]: JsonValue }
+    }))
+  }
+
+  catalogFile (publisher: string, name: string): CatalogFile | undefined {
+    const r = this.stmt.catalogFile.get(publisher, name) as { body: Buffer, signature: string, last_modified: number } | undefined
+    return r && { body: r.body, signature: r.signature, lastModified: BigInt(r.last_modified) }
+  }
+
+  manifest (publisher: string, stem: string, version: string): StoredManifest | undefined {
+    const r = this.stmt.manifest.get(publisher, stem, version) as { publisher: string, stem: string, version: string, manifest: Buffer, manifest_sha1: string, published: number } | undefined
+    return r && { publisher: r.publisher, stem: r.stem, version: r.version, body: r.manifest, sha1: r.manifest_sha1, published: BigInt(r.published) }
+  }
+
+  /**
+   * A payload by any name a client may use: the SHA-1 of its content, or
+   * another digest (gzip:sha256:…). With a publisher, only that
+   * publisher's payloads; without, any.
+   */
+  payload (publisher: string | null, name: string): StoredPayload | undefined {
+    const hash = SHA1_NAME.test(name) ? name : (this.stmt.alias.get(name) as { hash: string } | undefined)?.hash
+    if (hash === undefined) return undefined
+    const r = (publisher === null ? this.stmt.payload.get(hash) : this.stmt.payloadOf.get(publisher, hash)) as PayloadRow | undefined
+    return r && {
+      hash: r.hash,
+      chash: r.chash,
+      gzipSha256: r.gzip_sha256,
+      fileSha256: r.file_sha256,
+      size: r.size,
+      csize: r.csize,
+      firstPublished: BigInt(r.first_published),
+      path: this.payloads.pathOf(r.hash)
+    }
+  }
+
+  /** Every package version in a publisher's catalog. */
+  versions (publisher: string): PackageVersion[] {
+    return this.stmt.versions.all(publisher) as PackageVersion[]
+  }
+
+  counts (publisher: string): { stems: number, versions: number } {
+    return this.stmt.counts.get(publisher) as { stems: number, versions: number }
+  }
+}
