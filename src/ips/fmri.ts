@@ -8,7 +8,8 @@ import { formatVersion, IllegalVersionError, parseVersion, type Version } from '
 import { pyQuote } from './quote.js'
 
 export class IllegalFmriError extends BadRequestError {
-  constructor (readonly input: string, readonly detail: string) {
+  /** fromVersion: the detail is the version's own error (pkg5's BAD_VERSION). */
+  constructor (readonly input: string, readonly detail: string, readonly fromVersion = false) {
     super(`Illegal FMRI '${input}': ${detail}`, 'ERR_ILLEGAL_FMRI')
   }
 }
@@ -65,7 +66,7 @@ export function parseFmri (input: string, defaultBuild?: string): Fmri {
     try {
       version = parseVersion(text.slice(at + 1), defaultBuild)
     } catch (err) {
-      if (err instanceof IllegalVersionError) throw new IllegalFmriError(text, err.message)
+      if (err instanceof IllegalVersionError) throw new IllegalFmriError(text, err.message, true)
       throw err
     }
   }

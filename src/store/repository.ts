@@ -6,6 +6,7 @@
  */
 import path from 'node:path'
 import type { JsonValue } from '../ips/canonical-json.js'
+import { compareVersions, formatVersion, parseVersion, type Version } from '../ips/version.js'
 import { type Db, openDatabase } from './db.js'
 import { PayloadStore, SHA1_NAME } from './payload-store.js'
 import type Database from 'better-sqlite3'
@@ -66,6 +67,7 @@ export class Repository {
     payloadOf: Database.Statement
     alias: Database.Statement
     versions: Database.Statement
+    stemVersions: Database.Statement
     counts: Database.Statement
   }
 
@@ -82,6 +84,7 @@ export class Repository {
       payloadOf: this.db.prepare('SELECT p.* FROM payload p JOIN publisher_payload pp ON pp.hash = p.hash WHERE pp.publisher = ? AND p.hash = ?'),
       alias: this.db.prepare('SELECT hash FROM payload_alias WHERE digest = ?'),
       versions: this.db.prepare('SELECT publisher, stem, version FROM package WHERE publisher = ? AND in_catalog = 1'),
+      stemVersions: this.db.prepare('SELECT version FROM package WHERE publisher = ? AND stem = ?'),
       counts: this.db.prepare('SELECT COUNT(DISTINCT stem) AS stems, COUNT(*) AS versions FROM package WHERE publisher = ? AND in_catalog = 1')
     }
   }
@@ -135,6 +138,32 @@ export class Repository {
       firstPublished: BigInt(r.first_published),
       path: this.payloads.pathOf(r.hash)
     }
+  }
+
+  /**
+   * The manifest of stem@version in the first of the given publishers that
+   * has it. Versions are equal regardless of build release, as in pkg5.
+   */
+  findManifest (publishers: readonly string[], stem: string, version: Version): StoredManifest | undefined {
+    for (const pub of publishers) {
+      const exact = this.manifest(pub, stem, formatVersion(version))
+      if (exact) return exact
+      for (const { version: v } of this.stmt.stemVersions.all(pub, stem) as Array<{ version: string }>) {
+        if (compareVersions(parseVersion(v), version) === 0) return this.manifest(pub, stem, v)
+      }
+    }
+    return undefined
+  }
+
+  /** Publisher names, the default publisher first (pkgsend takes the first as its own). */
+  publisherNames (): string[] {
+    const names = this.publishers().map(p => p.name)
+    const def = this.defaultPublisher
+    return def !== null && names.includes(def) ? [def, ...names.filter(n => n !== def)] : names
+  }
+
+  hasPublisher (name: string): boolean {
+    return this.publishers().some(p => p.name === name)
   }
 
   /** Every package version in a publisher's catalog. */

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * ips-depot serve | import | check-config
+ */
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { type DepotConfig, loadConfig, parseListen } from './config.js'
+import { ConfigError } from './errors.js'
+import { buildApp } from './http/app.js'
+import { importRepository, type ImportProgress } from './store/import.js'
+import { Repository } from './store/repository.js'
+
+const USAGE = `usage:
+  ips-depot serve [--config FILE] [--listen HOST:PORT] [--data DIR]
+  ips-depot import DIR [--config FILE] [--data DIR] [--replace]
+  ips-depot check-config [--config FILE]`
+
+function configFrom (values: { config?: string | undefined, listen?: string | undefined, data?: string | undefined }): DepotConfig {
+  const cfg = loadConfig(values.config ?? 'depot.config.toml')
+  return {
+    ...cfg,
+    server: { ...cfg.server, ...(values.listen ? parseListen(values.listen, '--listen') : {}) },
+    storage: { ...cfg.storage, ...(values.data ? { dataDir: path.resolve(values.data) } : {}) }
+  }
+}
+
+function progressPrinter (): ((p: ImportProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined
+  let last = 0
+  return p => {
+    const now = Date.now()
+    if (now - last < 100 && p.done !== p.total) return
+    last = now
+    const width = 30
+    const filled = p.total === 0 ? width : Math.round(width * p.done / p.total)
+    process.stderr.write(`\r${p.publisher.padEnd(16)} ${p.phase.padEnd(9)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}   `)
+    if (p.done === p.total) process.stderr.write('\n')
+  }
+}
+
+async function serve (cfg: DepotConfig): Promise<void> {
+  const repo = new Repository(cfg.storage.dataDir)
+  repo.payloads.sweepTemporary()
+  if (cfg.storage.seedRepository !== null && repo.publishers().length === 0) {
+    await importRepository(repo, cfg.storage.seedRepository, { onProgress: progressPrinter() })
+  }
+  const app = await buildApp({ config: cfg, repo })
+  const close = async (): Promise<void> => {
+    await app.close()
+    repo.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', () => { void close() })
+  process.once('SIGTERM', () => { void close() })
+  await app.listen({ host: cfg.server.host, port: cfg.server.port })
+}
+
+async function main (argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, listen: { type: 'string' }, data: { type: 'string' }, replace: { type: 'boolean' } }
+  })
+  switch (command) {
+    case 'serve':
+      await serve(configFrom(values))
+      return -1
+    case 'import': {
+      if (positionals.length !== 1) throw new Error(USAGE)
+      const cfg = configFrom(values)
+      const repo = new Repository(cfg.storage.dataDir)
+      try {
+        const results = await importRepository(repo, positionals[0]!, { replace: values.replace ?? false, onProgress: progressPrinter() })
+        for (const r of results) console.log(r.unchanged ? `${r.name}: already imported, unchanged` : `${r.name}: ${r.packages} packages, ${r.payloads} payloads`)
+      } finally {
+        repo.close()
+      }
+      return 0
+    }
+    case 'check-config': {
+      const cfg = configFrom(values)
+      console.log(`configuration OK: listen ${cfg.server.host}:${cfg.server.port}, data ${cfg.storage.dataDir}`)
+      return 0
+    }
+    default:
+      console.error(USAGE)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(code => { if (code >= 0) process.exitCode = code }, (err: Error) => {
+  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : `ips-depot: ${err.message}`)
+  process.exitCode = 1
+})

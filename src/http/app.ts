@@ -1,0 +1,80 @@
+/**
+ * Builds the Fastify application: logging, the error handler, and one
+ * plugin per concern (today the pkg(5) depot protocol).
+ */
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import type { DepotConfig } from '../config.js'
+import { DepotError } from '../errors.js'
+import type { Repository } from '../store/repository.js'
+import { ByteLru } from './compression.js'
+import type { DepotServices } from './depot/context.js'
+import { depotProtocol } from './depot/plugin.js'
+import { errorPage } from './error-page.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    depot: DepotServices
+  }
+}
+
+const SECURITY_HEADERS = {
+  'X-Frame-Options': 'SAMEORIGIN',
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "default-src 'self';"
+}
+
+export interface AppOptions {
+  readonly config: DepotConfig
+  readonly repo: Repository
+  /** A pino logger instance or options; false for none. */
+  readonly logger?: boolean | object
+}
+
+export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
+  const { config, repo } = opts
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.log.level },
+    disableRequestLogging: true,
+    bodyLimit: config.server.bodyLimit,
+    maxParamLength: 8192,
+    trustProxy: config.server.trustProxy,
+    requestIdHeader: false,
+    genReqId: () => randomUUID()
+  })
+  app.server.maxHeadersCount = config.server.maxHeaders
+
+  const depot: DepotServices = {
+    repo,
+    config,
+    cache: new ByteLru<Buffer>(config.cache.memoryBytes),
+    counters: { catalog: 0, file: 0, manifests: 0 },
+    publishing: false
+  }
+  app.decorate('depot', depot)
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.headers(SECURITY_HEADERS)
+    reply.header('X-Request-Id', req.id)
+  })
+  // One log line per request, after the response: never headers, never tokens.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request')
+  })
+
+  app.setErrorHandler((err: FastifyError | DepotError, req, reply) => {
+    const status = err instanceof DepotError ? err.status : (err.statusCode ?? 500)
+    const message = err instanceof DepotError || status < 500 ? err.message : 'The server encountered an internal error.'
+    if (status >= 500 && !(err instanceof DepotError)) req.log.error({ err }, 'request failed')
+    for (const h of ['Cache-Control', 'Expires', 'ETag', 'Last-Modified', 'Accept-Ranges', 'Vary', 'Content-Encoding', 'Content-Length']) reply.removeHeader(h)
+    if (err instanceof DepotError) reply.headers(err.headers)
+    reply.code(status)
+    if ((req.raw.url ?? '').startsWith('/api/')) {
+      return reply.type('application/problem+json').send({ type: 'about:blank', title: err.name, status, detail: message, code: (err as DepotError).code ?? (err as FastifyError).code })
+    }
+    return reply.type('text/html;charset=utf-8').send(errorPage(status, message))
+  })
+
+  await app.register(depotProtocol, { depot })
+  return app
+}

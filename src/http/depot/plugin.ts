@@ -1,0 +1,83 @@
+/**
+ * The classic pkg(5) depot protocol. One catch-all route dispatches the
+ * way pkg.depotd does: optional publisher prefix, operation, integer
+ * version, then the operation's arguments, with pkg.depotd's status codes
+ * and messages at every step.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { BadRequestError, DepotError, MethodNotAllowedError, NotFoundError } from '../../errors.js'
+import type { DepotServices, OpVersion } from './context.js'
+import { displayPath, KNOWN_OPS, parseDepotPath } from './request-path.js'
+import { catalogOps } from './ops/catalog.js'
+import { fileOps } from './ops/file.js'
+import { infoOps } from './ops/info.js'
+import { manifestOps } from './ops/manifest.js'
+import { p5iOps } from './ops/p5i.js'
+import { publisherOps } from './ops/publisher.js'
+import { statusOps } from './ops/status.js'
+import { versionsBody, versionsOp } from './ops/versions.js'
+
+export class OperationNotSupportedError extends DepotError {
+  constructor () { super('ERR_OP_NOT_SUPPORTED', 404, 'Operation not supported in current server mode.') }
+}
+
+function table (): Map<string, Map<number, OpVersion>> {
+  const ops = new Map<string, Map<number, OpVersion>>()
+  const add = (op: string, versions: Record<number, OpVersion>): void => {
+    ops.set(op, new Map(Object.entries(versions).map(([v, h]) => [Number(v), h])))
+  }
+  add('catalog', catalogOps)
+  add('file', fileOps)
+  add('info', infoOps)
+  add('manifest', manifestOps)
+  add('p5i', p5iOps)
+  add('publisher', publisherOps)
+  add('status', statusOps)
+  let body: Buffer | undefined
+  add('versions', { 0: versionsOp(() => (body ??= versionsBody(ops))) })
+  return ops
+}
+
+const ROBOTS = 'User-agent: *\nDisallow: /\n'
+
+export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotServices }): Promise<void> {
+  const ops = table()
+  const depot = opts.depot
+
+  // pkg(5) bodies are raw (gzip payloads, manifests, form data): leave them
+  // unparsed for the operation that wants them.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined) })
+
+  const notFound = (req: FastifyRequest): NotFoundError => new NotFoundError(`The path '${displayPath(req.raw.url ?? '/')}' was not found.`)
+
+  const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const url = req.raw.url ?? '/'
+    const path = parseDepotPath(url)
+    if (path === null) {
+      const bare = url.split('?')[0]
+      if (bare === '/robots.txt') return reply.type('text/plain').send(ROBOTS)
+      if (bare === '/') return reply.type('text/plain;charset=utf-8').send(`ips-depot: a pkg(5) package repository.\nPublishers: ${depot.repo.publisherNames().join(', ')}\n`)
+      throw notFound(req)
+    }
+    if (path.publisher !== null && !depot.repo.hasPublisher(path.publisher)) throw new BadRequestError(`Unknown publisher: ${path.publisher}`)
+    const versions = ops.get(path.op)
+    if (!versions) {
+      if (KNOWN_OPS.has(path.op) && path.op !== 'feed') throw new OperationNotSupportedError()
+      throw notFound(req)
+    }
+    if (path.version === undefined || path.version === '') throw new BadRequestError('Missing version')
+    if (!/^-?[0-9]+$/.test(path.version)) throw new BadRequestError('Non-integer version')
+    const handlers = versions.get(Number(path.version))
+    if (!handlers) throw new NotFoundError(`Version '${path.version}' not supported for operation '${path.op}'`)
+    const handler = handlers[req.method as keyof OpVersion]
+    if (!handler) {
+      if (req.method === 'POST' || req.method === 'PUT') throw new OperationNotSupportedError()
+      throw new MethodNotAllowedError(req.method, Object.keys(handlers))
+    }
+    return handler({ req, reply, depot, prefix: path.publisher, arg: path.args.join('/'), query: path.query })
+  }
+
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/*', handler: dispatch })
+  app.route({ method: ['GET', 'HEAD'], url: '/', handler: dispatch })
+}

@@ -1,0 +1,150 @@
+/**
+ * Sends a representation the way a careful static file server would:
+ * caching headers, ETag and Last-Modified validation (304), byte ranges
+ * (206, multipart for several), and Content-Encoding for text from a cache
+ * of encoded bodies. pkg(5) clients need none of this beyond 200, but
+ * proxies, mirrors and resumed downloads do.
+ */
+import fs from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { RangeNotSatisfiableError } from '../errors.js'
+import { ByteLru, encode, negotiateCoding } from './compression.js'
+
+export interface Entity {
+  readonly contentType: string
+  readonly cacheControl: string
+  /** Seconds until Expires; omitted for no-cache responses. */
+  readonly maxAge?: number
+  /** Opaque validator, unquoted; a content hash where there is one. */
+  readonly etag?: string
+  readonly lastModified?: Date
+  readonly body?: Buffer
+  readonly file?: { readonly path: string, readonly size: number }
+  readonly compressible?: boolean
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+const MAX_RANGES = 16
+
+interface ByteRange { start: number, end: number }
+
+/** RFC 9110 byte ranges; null means "ignore the header and send it all". */
+export function parseRange (header: string, size: number): ByteRange[] | null | 'unsatisfiable' {
+  const m = /^bytes=(.+)$/.exec(header.trim())
+  if (!m) return null
+  const specs = m[1]!.split(',').map(s => s.trim())
+  if (specs.length > MAX_RANGES) return null
+  const ranges: ByteRange[] = []
+  for (const spec of specs) {
+    const r = /^([0-9]*)-([0-9]*)$/.exec(spec)
+    if (!r || (r[1] === '' && r[2] === '')) return null
+    if (r[1] === '') {
+      const n = Number(r[2])
+      if (n === 0) continue
+      ranges.push({ start: Math.max(0, size - n), end: size - 1 })
+    } else {
+      const start = Number(r[1])
+      const end = r[2] === '' ? size - 1 : Math.min(Number(r[2]), size - 1)
+      if (r[2] !== '' && Number(r[2]) < start) return null
+      if (start >= size) continue
+      ranges.push({ start, end })
+    }
+  }
+  return ranges.length === 0 ? 'unsatisfiable' : ranges
+}
+
+function httpDate (d: Date): string {
+  return d.toUTCString()
+}
+
+function wholeSeconds (d: Date): number {
+  return Math.floor(d.getTime() / 1000)
+}
+
+function etagMatches (header: string, etag: string): boolean {
+  if (header.trim() === '*') return true
+  return header.split(',').some(t => t.trim().replace(/^W\//, '') === `"${etag}"`)
+}
+
+function notModified (req: FastifyRequest, e: Entity, etag: string | undefined): boolean {
+  const inm = req.headers['if-none-match']
+  if (inm !== undefined) return etag !== undefined && etagMatches(inm, etag)
+  const ims = req.headers['if-modified-since']
+  if (ims === undefined || e.lastModified === undefined) return false
+  const since = Date.parse(ims)
+  return !Number.isNaN(since) && wholeSeconds(e.lastModified) <= Math.floor(since / 1000)
+}
+
+async function readSlice (e: Entity, r: ByteRange): Promise<Buffer> {
+  if (e.body) return e.body.subarray(r.start, r.end + 1)
+  const fh = await fs.promises.open(e.file!.path, 'r')
+  try {
+    const buf = Buffer.alloc(r.end - r.start + 1)
+    await fh.read(buf, 0, buf.length, r.start)
+    return buf
+  } finally {
+    await fh.close()
+  }
+}
+
+export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: Entity, encodedCache: ByteLru<Buffer>): Promise<FastifyReply> {
+  const size = e.body ? e.body.length : e.file!.size
+  const head = req.method === 'HEAD'
+  reply.header('Cache-Control', e.cacheControl)
+  if (e.maxAge !== undefined) reply.header('Expires', httpDate(new Date(Date.now() + e.maxAge * 1000)))
+  if (e.lastModified) reply.header('Last-Modified', httpDate(e.lastModified))
+  reply.header('Accept-Ranges', 'bytes')
+  for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v)
+
+  const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined
+  const coding = e.compressible && e.body && rangeHeader === undefined ? negotiateCoding(req.headers['accept-encoding']) : 'identity'
+  if (e.compressible) reply.header('Vary', 'Accept-Encoding')
+  const etag = e.etag === undefined ? undefined : coding === 'identity' ? e.etag : `${e.etag}-${coding}`
+  if (etag !== undefined) reply.header('ETag', `"${etag}"`)
+
+  if (notModified(req, e, etag)) {
+    reply.code(304)
+    return reply.send()
+  }
+
+  const ifRange = String(req.headers['if-range'] ?? '') || undefined
+  const rangeApplies = rangeHeader !== undefined && !head &&
+    (ifRange === undefined || (etag !== undefined && ifRange === `"${etag}"`) ||
+      (e.lastModified !== undefined && Date.parse(ifRange) / 1000 >= wholeSeconds(e.lastModified)))
+  const ranges = rangeApplies && rangeHeader !== undefined ? parseRange(rangeHeader, size) : null
+  if (ranges === 'unsatisfiable') throw new RangeNotSatisfiableError(size)
+
+  if (ranges !== null && ranges.length === 1) {
+    const r = ranges[0]!
+    reply.code(206).header('Content-Type', e.contentType).header('Content-Range', `bytes ${r.start}-${r.end}/${size}`)
+    reply.header('Content-Length', r.end - r.start + 1)
+    return reply.send(e.body ? await readSlice(e, r) : fs.createReadStream(e.file!.path, { start: r.start, end: r.end }))
+  }
+  if (ranges !== null) {
+    const boundary = randomBytes(12).toString('hex')
+    const chunks: Buffer[] = []
+    for (const r of ranges) {
+      chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${e.contentType}\r\nContent-Range: bytes ${r.start}-${r.end}/${size}\r\n\r\n`))
+      chunks.push(await readSlice(e, r), Buffer.from('\r\n'))
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`))
+    return reply.code(206).header('Content-Type', `multipart/byteranges; boundary=${boundary}`).send(Buffer.concat(chunks))
+  }
+
+  reply.header('Content-Type', e.contentType)
+  if (coding !== 'identity' && e.body) {
+    const key = `${e.etag ?? ''}:${coding}`
+    let encoded = e.etag === undefined ? undefined : encodedCache.get(key)
+    if (encoded === undefined) {
+      encoded = encode(e.body, coding)
+      if (e.etag !== undefined) encodedCache.set(key, encoded)
+    }
+    reply.header('Content-Encoding', coding)
+    reply.header('Content-Length', encoded.length)
+    return reply.send(head ? undefined : encoded)
+  }
+  reply.header('Content-Length', size)
+  if (head) return reply.send()
+  return reply.send(e.body ?? fs.createReadStream(e.file!.path))
+}
