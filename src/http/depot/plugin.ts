@@ -40,6 +40,9 @@ function table (): Map<string, Map<number, OpVersion>> {
 
 const ROBOTS = 'User-agent: *\nDisallow: /\n'
 
+/** Uploads pkg5 accepts on otherwise read-only operations (transactions). */
+const PUBLICATION_UPLOADS = new Set(['file/1', 'manifest/1'])
+
 export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotServices }): Promise<void> {
   const ops = table()
   const depot = opts.depot
@@ -72,7 +75,7 @@ export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotS
     if (!handlers) throw new NotFoundError(`Version '${path.version}' not supported for operation '${path.op}'`)
     const handler = handlers[req.method as keyof OpVersion]
     if (!handler) {
-      if (req.method === 'POST' || req.method === 'PUT') throw new OperationNotSupportedError()
+      if ((req.method === 'POST' || req.method === 'PUT') && PUBLICATION_UPLOADS.has(`${path.op}/${path.version}`)) throw new OperationNotSupportedError()
       throw new MethodNotAllowedError(req.method, Object.keys(handlers))
     }
     return handler({ req, reply, depot, prefix: path.publisher, arg: path.args.join('/'), query: path.query })

@@ -1,0 +1,82 @@
+/**
+ * Starts a real depot for a test: a fresh data directory, a pkg5
+ * repository imported into it through the importer, and Fastify listening
+ * on a loopback port.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { parseConfig, type DepotConfig } from '../../src/config.js'
+import { buildApp } from '../../src/http/app.js'
+import { importRepository } from '../../src/store/import.js'
+import { Repository } from '../../src/store/repository.js'
+
+export const ROOT = path.resolve(import.meta.dirname, '../..')
+export const GOLDEN = path.resolve(ROOT, '../shared/golden')
+
+export interface RunningDepot {
+  readonly url: string
+  readonly port: number
+  readonly repo: Repository
+  readonly app: FastifyInstance
+  readonly dataDir: string
+  close (): Promise<void>
+}
+
+export function testConfig (dataDir: string, extra = ''): DepotConfig {
+  return parseConfig(`
+[server]
+listen = "127.0.0.1:0"
+body_limit = 1048576
+max_headers = 100
+trust_proxy = false
+[storage]
+data_dir = ${JSON.stringify(dataDir)}
+[cache]
+memory_bytes = 8388608
+small_payload_bytes = 65536
+[log]
+level = "silent"
+${extra}`, ROOT)
+}
+
+export function tempDir (prefix = 'ips-depot-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export async function startDepot (opts: { source?: string | null, dataDir?: string } = {}): Promise<RunningDepot> {
+  const dataDir = opts.dataDir ?? tempDir()
+  const config = testConfig(dataDir)
+  const repo = new Repository(dataDir)
+  const source = opts.source === undefined ? path.join(GOLDEN, 'repo') : opts.source
+  if (source !== null) await importRepository(repo, source)
+  const app = await buildApp({ config, repo, logger: false })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (app.server.address() as { port: number }).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    repo,
+    app,
+    dataDir,
+    async close () {
+      await app.close()
+      repo.close()
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** A copy of the golden repository whose catalogs are replaced by another recorded state. */
+export function repoWithCatalogs (catalogRoot: string): string {
+  const dir = tempDir('ips-depot-repo-')
+  fs.cpSync(path.join(GOLDEN, 'repo'), dir, { recursive: true })
+  for (const pub of fs.readdirSync(catalogRoot)) {
+    const target = path.join(dir, 'publisher', pub, 'catalog')
+    fs.chmodSync(target, 0o755)
+    fs.rmSync(target, { recursive: true, force: true })
+    fs.cpSync(path.join(catalogRoot, pub), target, { recursive: true })
+  }
+  return dir
+}

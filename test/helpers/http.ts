@@ -1,0 +1,30 @@
+/**
+ * Raw HTTP over loopback: the request target is sent exactly as given
+ * (percent-encoding and all), as the recorded pkg(5) clients sent it.
+ */
+import http from 'node:http'
+
+export interface RawResponse {
+  readonly status: number
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: Buffer
+}
+
+export function request (port: number, method: string, target: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** The text of the <p> element of an error page, unescaped, as the pkg client reads it. */
+export function errorMessage (body: Buffer): string | undefined {
+  const m = /<p>([\s\S]*?)<\/p>/.exec(body.toString('utf8'))
+  return m?.[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').trim()
+}
