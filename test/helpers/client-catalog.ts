@@ -1,0 +1,86 @@
+/**
+ * The checks the pkg(5) client makes on catalog/1 files, written from the
+ * rules in the protocol reference (§3): signatures, the attrs listing,
+ * counts, manifest signatures, and update-log replay.
+ */
+import { createHash } from 'node:crypto'
+import { canonicalJson, type JsonValue } from '../../src/ips/canonical-json.js'
+import { compareVersionStrings } from '../../src/ips/catalog.js'
+import { parseCatalogTime } from '../../src/ips/timestamp.js'
+import { request } from './http.js'
+
+type Obj = { [k: string]: JsonValue }
+export type Part = { [stem: string]: Obj[] }
+
+export interface FetchedCatalog {
+  readonly attrs: Obj
+  readonly files: Map<string, Obj>
+}
+
+const sha1 = (s: string | Buffer): string => createHash('sha1').update(s).digest('hex')
+
+/** Parses a catalog file and checks its _SIGNATURE as the client does (re-serialising what it parsed). */
+export function checkSignature (body: Buffer): { data: Obj, signature: string } {
+  const data = JSON.parse(body.toString('utf8')) as Obj
+  const sig = (data._SIGNATURE as { 'sha-1': string })['sha-1']
+  delete data._SIGNATURE
+  const actual = sha1(canonicalJson(data) + '\n')
+  if (sig !== actual) throw new Error(`signature ${sig} does not match content ${actual}`)
+  return { data, signature: actual }
+}
+
+export async function fetchCatalog (port: number, publisher: string): Promise<FetchedCatalog> {
+  const get = async (name: string): Promise<{ data: Obj, signature: string }> => {
+    const res = await request(port, 'GET', `/${publisher}/catalog/1/${name}`)
+    if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status}`)
+    return checkSignature(res.body)
+  }
+  const attrs = (await get('catalog.attrs')).data
+  const files = new Map<string, Obj>()
+  for (const section of ['parts', 'updates']) {
+    for (const [name, stamp] of Object.entries(attrs[section] as { [n: string]: { 'signature-sha-1': string } })) {
+      const f = await get(name)
+      if (f.signature !== stamp['signature-sha-1']) throw new Error(`${name}: signature differs from catalog.attrs`)
+      files.set(name, f.data)
+    }
+  }
+  return { attrs, files }
+}
+
+export function partOf (data: Obj | undefined, publisher: string): Part {
+  return (data?.[publisher] ?? {}) as Part
+}
+
+export function isSortedAscending (part: Part): boolean {
+  return Object.values(part).every(list => list.every((e, i) => i === 0 || compareVersionStrings(list[i - 1]!.version as string, e.version as string) < 0))
+}
+
+/** Applies update-log entries to parts the way Catalog.apply_updates does. */
+export function applyUpdates (parts: Map<string, Part>, logs: Obj[], publisher: string, partLastModified: Map<string, bigint>): void {
+  for (const log of logs) {
+    for (const [stem, entries] of Object.entries(partOf(log, publisher))) {
+      for (const e of entries) {
+        const opTime = parseCatalogTime(e['op-time'] as string)
+        for (const [key, value] of Object.entries(e)) {
+          if (!key.startsWith('catalog.')) continue
+          if (opTime <= (partLastModified.get(key) ?? -1n)) continue
+          const part = parts.get(key) ?? {}
+          parts.set(key, part)
+          const list = part[stem] ?? (part[stem] = [])
+          if (e['op-type'] === 'add') {
+            if (list.some(x => x.version === e.version)) throw new Error(`DuplicateCatalogEntry ${stem}@${String(e.version)} in ${key}`)
+            list.push(value as Obj)
+            list.sort((a, b) => compareVersionStrings(a.version as string, b.version as string))
+          } else {
+            part[stem] = list.filter(x => x.version !== e.version)
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The signature a part would have with this content, as catalog.attrs lists it. */
+export function partSignature (publisher: string, part: Part): string {
+  return sha1(canonicalJson(Object.keys(part).length === 0 ? {} : { [publisher]: part }) + '\n')
+}
