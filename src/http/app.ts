@@ -3,7 +3,7 @@
  * plugin per concern (today the pkg(5) depot protocol).
  */
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { DepotConfig } from '../config.js'
 import { DepotError } from '../errors.js'
 import type { Repository } from '../store/repository.js'
@@ -24,6 +24,14 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'self';"
 }
 
+/** One log line per request, written when the response is done: never headers, never tokens. */
+class RequestLog extends LogController {
+  override incomingRequest (): void {}
+  override requestCompleted (error: Error | null, req: FastifyRequest, reply: FastifyReply): void {
+    req.log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(error ? { err: error } : {}) }, 'request')
+  }
+}
+
 export interface AppOptions {
   readonly config: DepotConfig
   readonly repo: Repository
@@ -35,9 +43,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const { config, repo } = opts
   const app = Fastify({
     logger: opts.logger ?? { level: config.log.level },
-    disableRequestLogging: true,
+    logController: new RequestLog(),
     bodyLimit: config.server.bodyLimit,
-    maxParamLength: 8192,
+    routerOptions: { maxParamLength: 8192 },
+    frameworkErrors: (err, req, reply) => { void renderError(err, req, reply) },
     trustProxy: config.server.trustProxy,
     requestIdHeader: false,
     genReqId: () => randomUUID()
@@ -57,12 +66,14 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     reply.headers(SECURITY_HEADERS)
     reply.header('X-Request-Id', req.id)
   })
-  // One log line per request, after the response: never headers, never tokens.
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request')
-  })
+  app.setErrorHandler(renderError)
 
-  app.setErrorHandler((err: FastifyError | DepotError, req, reply) => {
+  await app.register(depotProtocol, { depot })
+  return app
+}
+
+/** The one place errors become responses: XHTML for pkg(5) operations, problem+json for the REST API. */
+function renderError (err: FastifyError | DepotError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
     const status = err instanceof DepotError ? err.status : (err.statusCode ?? 500)
     const message = err instanceof DepotError || status < 500 ? err.message : 'The server encountered an internal error.'
     if (status >= 500 && !(err instanceof DepotError)) req.log.error({ err }, 'request failed')
@@ -73,8 +84,4 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       return reply.type('application/problem+json').send({ type: 'about:blank', title: err.name, status, detail: message, code: (err as DepotError).code ?? (err as FastifyError).code })
     }
     return reply.type('text/html;charset=utf-8').send(errorPage(status, message))
-  })
-
-  await app.register(depotProtocol, { depot })
-  return app
 }

@@ -115,6 +115,7 @@ export async function importRepository (repo: Repository, source: string, opts: 
     const repoSection = { ...(config.repository ?? {}) }
     if (repo.setting('repository/configuration') === undefined) set.run('repository/configuration', JSON.stringify(repoSection))
   })()
+  repo.noteWrite()
   return results
 }
 
@@ -230,6 +231,7 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
       if (signature !== expected) throw new ImportError(`publisher ${publisher}: the regenerated ${name} differs from the source (signature ${signature}, source ${String(expected)}); nothing was imported`)
     }
   })()
+  repo.noteWrite()
   progress('catalog', 1, 1)
   return { name: publisher, packages: packages.length, payloads: payloads.length, unchanged: false }
 }

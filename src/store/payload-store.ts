@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { Writable } from 'node:stream'
+import { Transform, Writable } from 'node:stream'
 import zlib from 'node:zlib'
 
 export const SHA1_NAME = /^[0-9a-f]{40}$/
@@ -84,7 +84,12 @@ export async function digestGzipFile (file: string, maxSize = Number.MAX_SAFE_IN
   const fileSha256 = createHash('sha256')
   let size = 0
   let csize = 0
-  const gunzip = zlib.createGunzip()
+  const compressedTap = new Transform({
+    transform (chunk: Buffer, _enc, cb) {
+      csize += chunk.length
+      chash.update(chunk); gzipSha256.update(chunk); cb(null, chunk)
+    }
+  })
   const contentSink = new Writable({
     write (chunk: Buffer, _enc, cb) {
       size += chunk.length
@@ -92,13 +97,6 @@ export async function digestGzipFile (file: string, maxSize = Number.MAX_SAFE_IN
       hash.update(chunk); fileSha256.update(chunk); cb()
     }
   })
-  const done = pipeline(gunzip, contentSink)
-  for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) {
-    csize += chunk.length
-    chash.update(chunk); gzipSha256.update(chunk)
-    if (!gunzip.write(chunk)) await new Promise<void>((resolve, reject) => { gunzip.once('drain', resolve); gunzip.once('error', reject) })
-  }
-  gunzip.end()
-  await done
+  await pipeline(fs.createReadStream(file), compressedTap, zlib.createGunzip(), contentSink)
   return { hash: hash.digest('hex'), chash: chash.digest('hex'), gzipSha256: gzipSha256.digest('hex'), fileSha256: fileSha256.digest('hex'), size, csize }
 }

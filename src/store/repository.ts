@@ -51,6 +51,8 @@ export interface PackageVersion {
   readonly version: string
 }
 
+const MAX_CACHED_CATALOG_FILE = 4 * 1024 * 1024
+
 interface PublisherRow { name: string, catalog_created: number, catalog_last_modified: number, repository: string | null }
 interface PayloadRow { hash: string, chash: string, gzip_sha256: string, file_sha256: string, size: number, csize: number, first_published: number }
 
@@ -69,7 +71,12 @@ export class Repository {
     versions: Database.Statement
     stemVersions: Database.Statement
     counts: Database.Statement
+    dataVersion: Database.Statement
   }
+
+  private cached: { generation: string, publishers: PublisherInfo[], names: Set<string> } | undefined
+  private localWrites = 0
+  private fileCache: { generation: string, files: Map<string, CatalogFile> } = { generation: '', files: new Map() }
 
   constructor (dataDir: string, opts: { readonly?: boolean } = {}) {
     this.dataDir = dataDir
@@ -85,6 +92,7 @@ export class Repository {
       alias: this.db.prepare('SELECT hash FROM payload_alias WHERE digest = ?'),
       versions: this.db.prepare('SELECT publisher, stem, version FROM package WHERE publisher = ? AND in_catalog = 1'),
       stemVersions: this.db.prepare('SELECT version FROM package WHERE publisher = ? AND stem = ?'),
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
       counts: this.db.prepare('SELECT COUNT(DISTINCT stem) AS stems, COUNT(*) AS versions FROM package WHERE publisher = ? AND in_catalog = 1')
     }
   }
@@ -100,18 +108,50 @@ export class Repository {
     return this.setting('publisher/prefix') ?? null
   }
 
+  /**
+   * Changes whenever the database does, by this connection (noteWrite) or
+   * by another process (SQLite's data_version): what in-memory caches of
+   * catalog state are keyed by.
+   */
+  generation (): string {
+    return `${this.stmt.dataVersion.get() as number}:${this.localWrites}`
+  }
+
+  /** Called after every transaction this process commits. */
+  noteWrite (): void { this.localWrites++ }
+
   publishers (): PublisherInfo[] {
-    return (this.stmt.publishers.all() as PublisherRow[]).map(r => ({
+    return this.publisherCache().publishers
+  }
+
+  hasPublisher (name: string): boolean {
+    return this.publisherCache().names.has(name)
+  }
+
+  private publisherCache (): { publishers: PublisherInfo[], names: Set<string> } {
+    const generation = this.generation()
+    if (this.cached?.generation === generation) return this.cached
+    const publishers = (this.stmt.publishers.all() as PublisherRow[]).map(r => ({
       name: r.name,
       catalogCreated: BigInt(r.catalog_created),
       catalogLastModified: BigInt(r.catalog_last_modified),
       repository: r.repository === null ? null : JSON.parse(r.repository) as { [key: string]: JsonValue }
     }))
+    this.cached = { generation, publishers, names: new Set(publishers.map(p => p.name)) }
+    return this.cached
   }
 
+  /** A generated catalog/1 file; small ones are kept in memory until the catalog changes. */
   catalogFile (publisher: string, name: string): CatalogFile | undefined {
+    const generation = this.generation()
+    if (this.fileCache.generation !== generation) this.fileCache = { generation, files: new Map() }
+    const key = `${publisher}/${name}`
+    const hit = this.fileCache.files.get(key)
+    if (hit) return hit
     const r = this.stmt.catalogFile.get(publisher, name) as { body: Buffer, signature: string, last_modified: number } | undefined
-    return r && { body: r.body, signature: r.signature, lastModified: BigInt(r.last_modified) }
+    const file = r && { body: r.body, signature: r.signature, lastModified: BigInt(r.last_modified) }
+    if (file && file.body.length <= MAX_CACHED_CATALOG_FILE) this.fileCache.files.set(key, file)
+    return file
   }
 
   manifest (publisher: string, stem: string, version: string): StoredManifest | undefined {
@@ -160,10 +200,6 @@ export class Repository {
     const names = this.publishers().map(p => p.name)
     const def = this.defaultPublisher
     return def !== null && names.includes(def) ? [def, ...names.filter(n => n !== def)] : names
-  }
-
-  hasPublisher (name: string): boolean {
-    return this.publishers().some(p => p.name === name)
   }
 
   /** Every package version in a publisher's catalog. */

@@ -7,7 +7,7 @@
  * pkg.depotd"), the test asserts our behaviour instead, by name.
  */
 import { createHash } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { decompress as zstdDecompress } from 'zstd-napi'
 import { startDepot } from '../helpers/depot.js'
 import { type Exchange, exchanges, replayHeaders, responseBody } from '../helpers/golden.js'
@@ -22,7 +22,7 @@ const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 const COMPARED = ['content-type', 'cache-control', 'last-modified', 'accept-ranges', 'content-range', 'x-catalog-type', 'x-ipkg-attr-0', 'x-ipkg-attr-1']
 
 /** status/0 is the recorded document, but for the request counters of this process. */
-function checkStatus (tt: Tap.Test, x: Exchange, res: RawResponse): void {
+function checkStatus (tt: Test, x: Exchange, res: RawResponse): void {
   tt.equal(res.status, 200)
   compareHeaders(tt, x, res)
   const mine = JSON.parse(res.body.toString()) as { repository: { requests: unknown } }
@@ -34,10 +34,9 @@ function checkStatus (tt: Tap.Test, x: Exchange, res: RawResponse): void {
 
 const PUBLICATION_OPS = /^\/(?:[^/]+\/)?(open|append|close|abandon|add|admin|index)\b/
 
-type Check = (t: Tap.Test, x: Exchange, res: RawResponse) => void | Promise<void>
-declare namespace Tap { type Test = typeof t }
+type Check = (t: Test, x: Exchange, res: RawResponse) => void | Promise<void>
 
-function compareHeaders (tt: Tap.Test, x: Exchange, res: RawResponse, skip: readonly string[] = []): void {
+function compareHeaders (tt: Test, x: Exchange, res: RawResponse, skip: readonly string[] = []): void {
   const golden = Object.fromEntries(Object.entries(x.response.headers).map(([k, v]) => [k.toLowerCase(), v]))
   for (const h of COMPARED) {
     if (skip.includes(h) || golden[h] === undefined) continue
@@ -46,7 +45,7 @@ function compareHeaders (tt: Tap.Test, x: Exchange, res: RawResponse, skip: read
   if (golden.expires !== undefined && !skip.includes('expires')) tt.match(res.headers.expires, / GMT$/, 'Expires is an HTTP date')
 }
 
-function sameAsRecorded (tt: Tap.Test, x: Exchange, res: RawResponse, skip: readonly string[] = []): void {
+function sameAsRecorded (tt: Test, x: Exchange, res: RawResponse, skip: readonly string[] = []): void {
   tt.equal(res.status, x.response.status, 'status')
   if (x.response.status >= 400) {
     tt.equal(errorMessage(res.body), x.response.error_message ?? undefined, 'error message')
@@ -70,7 +69,7 @@ function byteranges (body: Buffer): string[] {
 }
 
 /** versions/0 lists what ips-depot implements, under its own server name. */
-async function checkVersions (tt: Tap.Test, x: Exchange, res: RawResponse): Promise<void> {
+async function checkVersions (tt: Test, x: Exchange, res: RawResponse): Promise<void> {
   tt.equal(res.status, 200)
   const body = x.request.method === 'HEAD' ? (await request(depot.port, 'GET', x.request.path)).body : res.body
   const lines = body.toString().split('\n')
@@ -103,9 +102,9 @@ const DIFFERENT: Record<string, Check> = {
     tt.equal(errorMessage(res.body), 'POST is not allowed')
     tt.equal(res.headers.allow, 'GET, HEAD')
   },
-  'misc GET /feed': (tt, _x, res) => tt.equal(res.status, 404, 'no Atom feed'),
-  'misc GET /example.org/feed': (tt, _x, res) => tt.equal(res.status, 404, 'no Atom feed'),
-  'catalog/1 If-Modified-Since later date': (tt, _x, res) => tt.equal(res.status, 304, 'RFC 9110: not modified since a later date'),
+  'misc GET /feed': (tt, _x, res) => { tt.equal(res.status, 404, 'no Atom feed') },
+  'misc GET /example.org/feed': (tt, _x, res) => { tt.equal(res.status, 404, 'no Atom feed') },
+  'catalog/1 If-Modified-Since later date': (tt, _x, res) => { tt.equal(res.status, 304, 'RFC 9110: not modified since a later date') },
   'catalog/1 Range two ranges -> 206 multipart': (tt, x, res) => {
     tt.equal(res.status, 206)
     tt.match(res.headers['content-type'], /^multipart\/byteranges; boundary=/)
@@ -136,7 +135,7 @@ for (const file of ['read.jsonl', 'errors.jsonl']) {
 }
 
 /** pkg.depotd bugs the recordings flag: ips-depot does what the flag says a depot should. */
-function quirk (tt: Tap.Test, x: Exchange, res: RawResponse): void {
+function quirk (tt: Test, x: Exchange, res: RawResponse): void {
   const p = x.request.path
   if (/\/catalog\/0\/$/.test(p)) {
     sameAsRecorded(tt, x, res, ['last-modified'])

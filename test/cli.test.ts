@@ -1,0 +1,57 @@
+/**
+ * The commands the README promises: serve starts a depot on the embedded
+ * default (SQLite file + fixtures), check-config names a bad key.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { ROOT, tempDir } from './helpers/depot.js'
+import { request } from './helpers/http.js'
+
+const CLI = path.join(ROOT, 'dist/src/cli.js')
+
+t.test('serve imports the fixtures into a fresh data directory and serves them', async t => {
+  const data = tempDir()
+  t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
+  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--data', data], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGTERM') })
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString()
+      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (m) resolve(Number(m[1]))
+    })
+    child.on('exit', code => reject(new Error(`serve exited with ${code}`)))
+  })
+  const attrs = await request(port, 'GET', '/test/catalog/1/catalog.attrs')
+  t.equal(attrs.status, 200)
+  t.same(attrs.body, fs.readFileSync(path.join(ROOT, 'fixtures/repo/publisher/test/catalog/catalog.attrs')))
+  t.ok(fs.existsSync(path.join(data, 'depot.sqlite')), 'the catalog lives in a SQLite file in the data directory')
+  const publishers = await request(port, 'GET', '/publisher/0/')
+  t.match(publishers.body.toString(), /"name": "example.org"/)
+})
+
+t.test('check-config names the bad key and exits non-zero', async t => {
+  const dir = tempDir()
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const cfg = path.join(dir, 'depot.config.toml')
+  fs.writeFileSync(cfg, fs.readFileSync(path.join(ROOT, 'depot.config.toml'), 'utf8').replace('max_headers = 100', 'max_headers = 5'))
+  const bad = spawnSync(process.execPath, [CLI, 'check-config', '--config', cfg], { encoding: 'utf8' })
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /configuration error: server\.max_headers: must be an integer from 16 to 1000/)
+  const good = spawnSync(process.execPath, [CLI, 'check-config', '--config', path.join(ROOT, 'depot.config.toml')], { encoding: 'utf8' })
+  t.equal(good.status, 0)
+  t.match(good.stdout, /configuration OK/)
+})
+
+t.test('import reports what it imported, then that nothing changed', async t => {
+  const data = tempDir()
+  t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
+  const run = (): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [CLI, 'import', path.join(ROOT, 'fixtures/repo'), '--data', data], { cwd: ROOT, encoding: 'utf8' })
+  const first = run()
+  t.equal(first.status, 0, String(first.stderr))
+  t.match(first.stdout, /test: 15 packages, 20 payloads/)
+  t.match(run().stdout, /test: already imported, unchanged/)
+})
