@@ -13,6 +13,26 @@ export interface SignedCatalogFile {
   readonly signature: string
 }
 
+/**
+ * The two catalog formats pkg5 writes. 'legacy' is ASCII-escaped JSON, what
+ * OpenIndiana and Solaris clients read; 'utf8' is OmniOS's: every file
+ * carries "_FEATURE":["ooce:utf8"] in its signed data and leaves UTF-8
+ * text unescaped. OmniOS clients keep a legacy catalog in their own format
+ * and fall back to a full download on alternate refreshes, so a depot
+ * should serve each publisher in the format its clients expect.
+ */
+export type CatalogFormat = 'legacy' | 'utf8'
+export const FEATURE_UTF8 = 'ooce:utf8'
+
+export function catalogFormatOf (data: { [key: string]: JsonValue }): CatalogFormat {
+  const features = data._FEATURE
+  return Array.isArray(features) && features.includes(FEATURE_UTF8) ? 'utf8' : 'legacy'
+}
+
+function withFormat (data: { [key: string]: JsonValue }, format: CatalogFormat): { [key: string]: JsonValue } {
+  return format === 'utf8' ? { ...data, _FEATURE: [FEATURE_UTF8] } : data
+}
+
 export function sha1Hex (data: Buffer | string): string {
   return createHash('sha1').update(data).digest('hex')
 }
@@ -23,7 +43,7 @@ export function sha1Hex (data: Buffer | string): string {
  * member.
  */
 export function signCatalogData (data: { [key: string]: JsonValue }): SignedCatalogFile {
-  const text = canonicalJson(data) + '\n'
+  const text = canonicalJson(data, catalogFormatOf(data) === 'legacy') + '\n'
   const signature = sha1Hex(text)
   const head = text.slice(0, -2)
   const sep = head === '{' ? '' : ','
@@ -61,7 +81,7 @@ export function compareVersionStrings (a: string, b: string): number {
 }
 
 /** A part: {publisher: {stem: [entries ascending by version]}}. */
-export function buildPart (publisher: string, entries: Iterable<VersionEntry>): SignedCatalogFile {
+export function buildPart (publisher: string, entries: Iterable<VersionEntry>, format: CatalogFormat = 'legacy'): SignedCatalogFile {
   const stems: { [stem: string]: JsonValue[] } = {}
   const byStem = new Map<string, VersionEntry[]>()
   for (const e of entries) {
@@ -72,7 +92,7 @@ export function buildPart (publisher: string, entries: Iterable<VersionEntry>): 
     list.sort((a, b) => compareVersionStrings(a.version, b.version))
     stems[stem] = list.map(e => ({ ...e.entry, version: e.version }))
   }
-  return signCatalogData(byStem.size === 0 ? {} : { [publisher]: stems })
+  return signCatalogData(withFormat(byStem.size === 0 ? {} : { [publisher]: stems }, format))
 }
 
 export interface UpdateLogEntry {
@@ -85,13 +105,13 @@ export interface UpdateLogEntry {
 }
 
 /** An hourly update log: {publisher: {stem: [entries in the order they happened]}}. */
-export function buildUpdateLog (publisher: string, entries: Iterable<UpdateLogEntry>): SignedCatalogFile {
+export function buildUpdateLog (publisher: string, entries: Iterable<UpdateLogEntry>, format: CatalogFormat = 'legacy'): SignedCatalogFile {
   const stems: { [stem: string]: JsonValue[] } = {}
   for (const e of entries) {
     const list = stems[e.stem] ?? (stems[e.stem] = [])
     list.push({ ...e.parts, 'op-time': formatCatalogTime(e.opTime), 'op-type': e.opType, version: e.version })
   }
-  return signCatalogData(Object.keys(stems).length === 0 ? {} : { [publisher]: stems })
+  return signCatalogData(withFormat(Object.keys(stems).length === 0 ? {} : { [publisher]: stems }, format))
 }
 
 export interface FileStamp {
@@ -114,8 +134,8 @@ function stamps (m: ReadonlyMap<string, FileStamp>): { [name: string]: JsonValue
   return out
 }
 
-export function buildCatalogAttrs (a: CatalogAttrs): SignedCatalogFile {
-  return signCatalogData({
+export function buildCatalogAttrs (a: CatalogAttrs, format: CatalogFormat = 'legacy'): SignedCatalogFile {
+  return signCatalogData(withFormat({
     created: formatCatalogTime(a.created),
     'last-modified': formatCatalogTime(a.lastModified),
     'package-count': a.packageCount,
@@ -123,7 +143,7 @@ export function buildCatalogAttrs (a: CatalogAttrs): SignedCatalogFile {
     parts: stamps(a.parts),
     updates: stamps(a.updates),
     version: 1
-  })
+  }, format))
 }
 
 /** Reads a signed catalog file and checks its signature the way the client does. */
@@ -131,7 +151,7 @@ export function verifyCatalogFile (bytes: Buffer): { data: { [key: string]: Json
   const parsed = JSON.parse(bytes.toString('utf8')) as { [key: string]: JsonValue }
   const sig = parsed._SIGNATURE as { 'sha-1'?: string } | undefined
   delete parsed._SIGNATURE
-  const expected = sha1Hex(canonicalJson(parsed) + '\n')
+  const expected = sha1Hex(canonicalJson(parsed, catalogFormatOf(parsed) === 'legacy') + '\n')
   if (!sig || sig['sha-1'] !== expected) throw new Error(`catalog signature mismatch: stored ${sig?.['sha-1']}, computed ${expected}`)
   return { data: parsed, signature: expected }
 }

@@ -7,7 +7,7 @@
  */
 import type { JsonValue } from '../ips/canonical-json.js'
 import {
-  buildCatalogAttrs, buildPart, buildUpdateLog, type FileStamp, PART_NAME,
+  buildCatalogAttrs, buildPart, type CatalogFormat, buildUpdateLog, type FileStamp, PART_NAME,
   type SignedCatalogFile, UPDATE_LOG_NAME, type UpdateLogEntry, type VersionEntry
 } from '../ips/catalog.js'
 import type { Db } from './db.js'
@@ -37,10 +37,10 @@ function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
   return rows.map(r => ({ stem: r.stem, version: r.version, opType: r.op_type, opTime: BigInt(r.op_time), parts: JSON.parse(r.parts) as { [k: string]: JsonValue } }))
 }
 
-function generate (db: Db, publisher: string, name: string): SignedCatalogFile {
-  if (UPDATE_LOG_NAME.test(name)) return buildUpdateLog(publisher, logEntries(db, publisher, name))
-  if (name === 'catalog.base.C') return buildPart(publisher, basePartEntries(db, publisher))
-  return buildPart(publisher, partEntries(db, publisher, name))
+function generate (db: Db, publisher: string, name: string, format: CatalogFormat): SignedCatalogFile {
+  if (UPDATE_LOG_NAME.test(name)) return buildUpdateLog(publisher, logEntries(db, publisher, name), format)
+  if (name === 'catalog.base.C') return buildPart(publisher, basePartEntries(db, publisher), format)
+  return buildPart(publisher, partEntries(db, publisher, name), format)
 }
 
 export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet<string>): void {
@@ -53,14 +53,15 @@ export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet
   db.prepare("DELETE FROM catalog_file WHERE publisher = ? AND name <> 'catalog.attrs' AND name NOT IN (SELECT name FROM catalog_stamp WHERE publisher = ?)")
     .run(publisher, publisher)
 
+  const pub = db.prepare('SELECT catalog_created, catalog_last_modified, catalog_format FROM publisher WHERE name = ?')
+    .get(publisher) as { catalog_created: number, catalog_last_modified: number, catalog_format: CatalogFormat }
   for (const [name, lastModified] of stamps) {
     if (only && !only.has(name) && signatures.has(name)) continue
-    const file = generate(db, publisher, name)
+    const file = generate(db, publisher, name, pub.catalog_format)
     put.run(publisher, name, file.bytes, file.signature, lastModified)
     signatures.set(name, file.signature)
   }
 
-  const pub = db.prepare('SELECT catalog_created, catalog_last_modified FROM publisher WHERE name = ?').get(publisher) as { catalog_created: number, catalog_last_modified: number }
   const counts = db.prepare('SELECT COUNT(DISTINCT stem) AS stems, COUNT(*) AS versions FROM package WHERE publisher = ? AND in_catalog = 1')
     .get(publisher) as { stems: number, versions: number }
   const parts = new Map<string, FileStamp>()
@@ -76,6 +77,6 @@ export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet
     packageVersionCount: counts.versions,
     parts,
     updates
-  })
+  }, pub.catalog_format)
   put.run(publisher, 'catalog.attrs', attrs.bytes, attrs.signature, pub.catalog_last_modified)
 }

@@ -8,7 +8,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { JsonValue } from '../ips/canonical-json.js'
-import { PART_NAME, UPDATE_LOG_NAME, verifyCatalogFile, sha1Hex } from '../ips/catalog.js'
+import { catalogFormatOf, PART_NAME, UPDATE_LOG_NAME, verifyCatalogFile, sha1Hex } from '../ips/catalog.js'
 import { parseManifest } from '../ips/manifest.js'
 import { pyQuote } from '../ips/quote.js'
 import { parseCatalogTime } from '../ips/timestamp.js'
@@ -185,8 +185,8 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
       db.prepare('DELETE FROM package WHERE publisher = ?').run(publisher)
       db.prepare('DELETE FROM publisher WHERE name = ?').run(publisher)
     }
-    db.prepare('INSERT INTO publisher (name, catalog_created, catalog_last_modified, repository) VALUES (?, ?, ?, ?)')
-      .run(publisher, created, lastModified, repository === null ? null : JSON.stringify(repository))
+    db.prepare('INSERT INTO publisher (name, catalog_created, catalog_last_modified, repository, catalog_format) VALUES (?, ?, ?, ?, ?)')
+      .run(publisher, created, lastModified, repository === null ? null : JSON.stringify(repository), catalogFormatOf(src.attrs))
     const insPkg = db.prepare('INSERT INTO package (publisher, stem, version, published, manifest, manifest_sha1) VALUES (?, ?, ?, ?, ?, ?)')
     const ids = new Map<string, bigint>()
     for (const p of packages) ids.set(`${p.stem}@${p.version}`, insPkg.run(publisher, p.stem, p.version, p.published, p.body, p.sha1).lastInsertRowid as bigint)

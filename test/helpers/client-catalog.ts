@@ -24,7 +24,8 @@ export function checkSignature (body: Buffer): { data: Obj, signature: string } 
   const data = JSON.parse(body.toString('utf8')) as Obj
   const sig = (data._SIGNATURE as { 'sha-1': string })['sha-1']
   delete data._SIGNATURE
-  const actual = sha1(canonicalJson(data) + '\n')
+  const utf8 = Array.isArray(data._FEATURE) && data._FEATURE.includes('ooce:utf8')
+  const actual = sha1(canonicalJson(data, !utf8) + '\n')
   if (sig !== actual) throw new Error(`signature ${sig} does not match content ${actual}`)
   return { data, signature: actual }
 }
