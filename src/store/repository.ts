@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { JsonValue } from '../ips/canonical-json.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../ips/version.js'
 import { type Db, openDatabase } from './db.js'
-import { PayloadStore, SHA1_NAME } from './payload-store.js'
+import { type PayloadDigests, PayloadStore, SHA1_NAME } from './payload-store.js'
 import type Database from 'better-sqlite3'
 
 export interface PublisherInfo {
@@ -34,13 +34,7 @@ export interface StoredManifest {
   readonly published: bigint
 }
 
-export interface StoredPayload {
-  readonly hash: string
-  readonly chash: string
-  readonly gzipSha256: string
-  readonly fileSha256: string
-  readonly size: number
-  readonly csize: number
+export interface StoredPayload extends PayloadDigests {
   readonly firstPublished: bigint
   readonly path: string
 }

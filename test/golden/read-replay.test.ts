@@ -102,6 +102,10 @@ const DIFFERENT: Record<string, Check> = {
     tt.equal(errorMessage(res.body), 'POST is not allowed')
     tt.equal(res.headers.allow, 'GET, HEAD')
   },
+  'search/2 unsupported version': (tt, _x, res) => {
+    tt.equal(res.status, 404, 'search is not offered yet: every search request says so')
+    tt.equal(errorMessage(res.body), 'Operation not supported in current server mode.')
+  },
   'misc GET /feed': (tt, _x, res) => { tt.equal(res.status, 404, 'no Atom feed') },
   'misc GET /example.org/feed': (tt, _x, res) => { tt.equal(res.status, 404, 'no Atom feed') },
   'catalog/1 If-Modified-Since later date': (tt, _x, res) => { tt.equal(res.status, 304, 'RFC 9110: not modified since a later date') },
