@@ -181,3 +181,14 @@ export function attrValue (a: Action, key: string): string | undefined {
   const v = a.attrs[key]
   return Array.isArray(v) ? v[0] : v
 }
+
+/** The attribute that names an action (Action.key_attr). */
+export const KEY_ATTRIBUTES: Readonly<Record<string, string>> = {
+  set: 'name', depend: 'fmri', dir: 'path', file: 'path', link: 'path', hardlink: 'path', group: 'groupname',
+  user: 'username', driver: 'name', license: 'license', legacy: 'pkg', signature: 'value'
+}
+
+export function keyValue (a: Action): string | undefined {
+  const key = KEY_ATTRIBUTES[a.type]
+  return key === undefined ? undefined : attrValue(a, key)
+}

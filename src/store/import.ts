@@ -16,6 +16,7 @@ import { parseVersion } from '../ips/version.js'
 import { attrValues } from '../ips/action.js'
 import { isValidPublisher } from '../ips/fmri.js'
 import { regenerateCatalog } from './catalog-writer.js'
+import { indexPackage } from './search-index.js'
 import { digestGzipFile, type PayloadDigests, SHA1_NAME } from './payload-store.js'
 import { parsePkg5Config } from './pkg5-config.js'
 import type { Repository } from './repository.js'
@@ -189,7 +190,11 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
       .run(publisher, created, lastModified, repository === null ? null : JSON.stringify(repository), catalogFormatOf(src.attrs))
     const insPkg = db.prepare('INSERT INTO package (publisher, stem, version, published, manifest, manifest_sha1) VALUES (?, ?, ?, ?, ?, ?)')
     const ids = new Map<string, bigint>()
-    for (const p of packages) ids.set(`${p.stem}@${p.version}`, insPkg.run(publisher, p.stem, p.version, p.published, p.body, p.sha1).lastInsertRowid as bigint)
+    for (const p of packages) {
+      const id = insPkg.run(publisher, p.stem, p.version, p.published, p.body, p.sha1).lastInsertRowid as bigint
+      ids.set(`${p.stem}@${p.version}`, id)
+      indexPackage(db, id, p.body.toString('utf8'))
+    }
 
     const insPart = db.prepare('INSERT INTO package_part (package_id, part, actions) VALUES (?, ?, ?)')
     const insStamp = db.prepare('INSERT INTO catalog_stamp (publisher, name, last_modified) VALUES (?, ?, ?)')

@@ -9,6 +9,7 @@ import type { JsonValue } from '../ips/canonical-json.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../ips/version.js'
 import { type Db, openDatabase } from './db.js'
 import { type PayloadDigests, PayloadStore, SHA1_NAME } from './payload-store.js'
+import { rebuildSearchIndex } from './search-index.js'
 import type Database from 'better-sqlite3'
 
 export interface PublisherInfo {
@@ -89,6 +90,14 @@ export class Repository {
       dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
       counts: this.db.prepare('SELECT COUNT(DISTINCT stem) AS stems, COUNT(*) AS versions FROM package WHERE publisher = ? AND in_catalog = 1')
     }
+    if (!opts.readonly) this.indexUnindexedPublishers()
+  }
+
+  /** Packages stored before the search index existed get indexed once, at open. */
+  private indexUnindexedPublishers (): void {
+    const missing = this.db.prepare(`SELECT DISTINCT p.publisher FROM package p
+      WHERE NOT EXISTS (SELECT 1 FROM search_action a JOIN package q ON q.id = a.package_id WHERE q.publisher = p.publisher)`).pluck().all() as string[]
+    for (const pub of missing) this.db.transaction(() => rebuildSearchIndex(this.db, pub))()
   }
 
   close (): void { this.db.close() }

@@ -14,6 +14,7 @@ import { infoOps } from './ops/info.js'
 import { manifestOps } from './ops/manifest.js'
 import { p5iOps } from './ops/p5i.js'
 import { publisherOps } from './ops/publisher.js'
+import { searchOps } from './ops/search.js'
 import { statusOps } from './ops/status.js'
 import { versionsBody, versionsOp } from './ops/versions.js'
 
@@ -32,6 +33,7 @@ function table (): Map<string, Map<number, OpVersion>> {
   add('manifest', manifestOps)
   add('p5i', p5iOps)
   add('publisher', publisherOps)
+  add('search', searchOps)
   add('status', statusOps)
   let body: Buffer | undefined
   add('versions', { 0: versionsOp(() => (body ??= versionsBody(ops))) })
