@@ -8,11 +8,13 @@ import { type DepotConfig, loadConfig, parseListen } from './config.js'
 import { ConfigError } from './errors.js'
 import { buildApp } from './http/app.js'
 import { importRepository, type ImportProgress } from './store/import.js'
+import { rebuild } from './store/rebuild.js'
 import { Repository } from './store/repository.js'
 
 const USAGE = `usage:
   ips-depot serve [--config FILE] [--listen HOST:PORT] [--data DIR]
   ips-depot import DIR [--config FILE] [--data DIR] [--replace]
+  ips-depot rebuild [--publisher NAME] [--catalog] [--index] [--config FILE] [--data DIR]
   ips-depot check-config [--config FILE]`
 
 function configFrom (values: { config?: string | undefined, listen?: string | undefined, data?: string | undefined }): DepotConfig {
@@ -60,7 +62,15 @@ async function main (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { config: { type: 'string' }, listen: { type: 'string' }, data: { type: 'string' }, replace: { type: 'boolean' } }
+    options: {
+      config: { type: 'string' },
+      listen: { type: 'string' },
+      data: { type: 'string' },
+      replace: { type: 'boolean' },
+      publisher: { type: 'string' },
+      catalog: { type: 'boolean' },
+      index: { type: 'boolean' }
+    }
   })
   switch (command) {
     case 'serve':
@@ -73,6 +83,19 @@ async function main (argv: string[]): Promise<number> {
       try {
         const results = await importRepository(repo, positionals[0]!, { replace: values.replace ?? false, onProgress: progressPrinter() })
         for (const r of results) console.log(r.unchanged ? `${r.name}: already imported, unchanged` : `${r.name}: ${r.packages} packages, ${r.payloads} payloads`)
+      } finally {
+        repo.close()
+      }
+      return 0
+    }
+    case 'rebuild': {
+      const cfg = configFrom(values)
+      const repo = new Repository(cfg.storage.dataDir)
+      try {
+        // Neither flag means both, as `pkgrepo rebuild` without --no-index/--no-catalog.
+        const both = !values.catalog && !values.index
+        const done = rebuild(repo, { publisher: values.publisher ?? null, catalog: both || (values.catalog ?? false), index: both || (values.index ?? false) })
+        console.log(`rebuilt ${done.join(', ')}`)
       } finally {
         repo.close()
       }

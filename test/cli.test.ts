@@ -55,3 +55,26 @@ t.test('import reports what it imported, then that nothing changed', async t => 
   t.match(first.stdout, /test: 15 packages, 20 payloads/)
   t.match(run().stdout, /test: already imported, unchanged/)
 })
+
+t.test('rebuild regenerates the same catalog and index from SQLite', async t => {
+  const data = tempDir()
+  t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
+  spawnSync(process.execPath, [CLI, 'import', path.join(ROOT, 'fixtures/repo'), '--data', data], { cwd: ROOT })
+  const { Repository } = await import('../src/store/repository.js')
+  const snapshot = (): string => {
+    const repo = new Repository(data, { readonly: true })
+    try {
+      const files = repo.db.prepare('SELECT publisher, name, signature FROM catalog_file ORDER BY 1, 2').all()
+      const tokens = repo.db.prepare('SELECT COUNT(*) FROM search_token').pluck().get()
+      return JSON.stringify({ files, tokens })
+    } finally { repo.close() }
+  }
+  const before = snapshot()
+  const run = spawnSync(process.execPath, [CLI, 'rebuild', '--data', data], { cwd: ROOT, encoding: 'utf8' })
+  t.equal(run.status, 0, run.stderr)
+  t.match(run.stdout, /rebuilt test, example\.org/)
+  t.equal(snapshot(), before, 'byte-identical catalog files, same index')
+  const bad = spawnSync(process.execPath, [CLI, 'rebuild', '--publisher', 'nopub', '--data', data], { cwd: ROOT, encoding: 'utf8' })
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /Unknown publisher: nopub/)
+})
