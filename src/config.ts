@@ -33,6 +33,52 @@ export interface DepotConfig {
   readonly log: {
     readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   }
+  /** Token checks for every route that changes the repository; null: the depot is read-only. */
+  readonly auth: AuthConfig | null
+}
+
+export type DepotAction = 'publish' | 'rebuild'
+export const DEPOT_ACTIONS: readonly DepotAction[] = ['publish', 'rebuild']
+
+export interface IssuerConfig {
+  readonly id: string
+  /** Exact issuer URL; discovery's "issuer" must equal it byte for byte. */
+  readonly issuer: string
+  readonly audiences: readonly string[]
+  readonly algorithms: readonly string[]
+  /** 'at+jwt' for OAuth access tokens (RFC 9068), 'JWT' for CI ID tokens. */
+  readonly tokenType: 'at+jwt' | 'JWT'
+  readonly clockTolerance: number
+  readonly maxTokenAge: number
+  readonly maxLifetime: number
+  readonly requiredClaims: readonly string[]
+  /** Claim paths (JSON pointer or dotted) holding scopes, roles and publisher names. */
+  readonly scopesClaims: readonly string[]
+  readonly rolesClaim: string | null
+  readonly publishersClaim: string | null
+  /** Scopes that grant each action; an action with no scopes listed is never granted by scope. */
+  readonly actionScopes: Readonly<Record<DepotAction, readonly string[]>>
+  readonly adminRole: string | null
+  readonly publisherRole: string | null
+}
+
+export interface BindingConfig {
+  readonly issuer: string
+  readonly publisher: string
+  readonly actions: readonly DepotAction[]
+  /** claim -> required value: exact, or an anchored glob where the value has * or ?. */
+  readonly match: Readonly<Record<string, string>>
+  readonly denyEvents: readonly string[]
+}
+
+export interface AuthConfig {
+  /** This depot's resource identifier (RFC 9728). */
+  readonly resource: string
+  readonly maxTokenBytes: number
+  /** How long keys fetched from an issuer may be used while it is unreachable, in seconds. */
+  readonly jwksMaxStaleness: number
+  readonly issuers: readonly IssuerConfig[]
+  readonly bindings: readonly BindingConfig[]
 }
 
 type Table = Record<string, unknown>
@@ -40,7 +86,7 @@ type Table = Record<string, unknown>
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 class Reader {
-  constructor (private readonly table: Table, private readonly prefix: string) {}
+  constructor (readonly table: Table, private readonly prefix: string) {}
   private readonly seen = new Set<string>()
 
   private key (k: string): string { return this.prefix ? `${this.prefix}.${k}` : k }
@@ -84,6 +130,41 @@ class Reader {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(this.key(k), 'must be a table')
     return new Reader(v as Table, this.key(k))
   }
+
+  optionalSection (k: string): Reader | null {
+    return this.table[k] === undefined ? (this.seen.add(k), null) : this.section(k)
+  }
+
+  optionalInt (k: string, min: number, max: number, fallback: number): number {
+    return this.table[k] === undefined ? (this.seen.add(k), fallback) : this.int(k, min, max)
+  }
+
+  strings (k: string, opts: { optional?: boolean, nonEmpty?: boolean } = {}): string[] {
+    const v = this.get(k, !opts.optional)
+    if (v === undefined) return []
+    const list = typeof v === 'string' ? [v] : v
+    if (!Array.isArray(list) || !list.every(x => typeof x === 'string' && x !== '')) throw new ConfigError(this.key(k), 'must be a string or a list of non-empty strings')
+    if (opts.nonEmpty && list.length === 0) throw new ConfigError(this.key(k), 'must not be empty')
+    return list as string[]
+  }
+
+  tables (k: string): Reader[] {
+    const v = this.get(k, false)
+    if (v === undefined) return []
+    if (!Array.isArray(v) || !v.every(x => typeof x === 'object' && x !== null && !Array.isArray(x))) throw new ConfigError(this.key(k), 'must be a list of tables ([[…]])')
+    return v.map((x, i) => new Reader(x as Table, `${this.key(k)}[${i}]`))
+  }
+
+  stringMap (k: string): Record<string, string> {
+    const r = this.optionalSection(k)
+    if (r === null) return {}
+    const out: Record<string, string> = {}
+    for (const key of Object.keys(r.table)) out[key] = r.string(key)
+    r.done()
+    return out
+  }
+
+  fail (k: string, message: string): never { throw new ConfigError(this.key(k), message) }
 
   /** Every key must have been read: anything else is a typo or an unsupported option. */
   done (): void {
@@ -131,14 +212,93 @@ export function parseConfig (text: string, baseDir: string): DepotConfig {
   const log = root.section('log')
   const cfgLog = { level: log.oneOf('level', LOG_LEVELS) }
   log.done()
+  const authSection = root.optionalSection('auth')
+  const auth = authSection === null ? null : parseAuth(authSection)
   root.done()
 
   return {
     server: cfgServer,
     storage: { dataDir, seedRepository: seed === null ? null : path.resolve(baseDir, seed) },
     cache: cfgCache,
-    log: cfgLog
+    log: cfgLog,
+    auth
   }
+}
+
+const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'])
+const ALWAYS_REQUIRED = ['exp', 'iat', 'sub', 'jti']
+
+function issuerUrl (r: Reader, k: string): string {
+  const v = r.string(k)
+  let u: URL
+  try { u = new URL(v) } catch { return r.fail(k, `'${v}' is not a URL`) }
+  const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]'
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) r.fail(k, 'must be an https URL (http only on loopback, for tests)')
+  return v
+}
+
+function parseIssuer (r: Reader): IssuerConfig {
+  const id = r.string('id')
+  const algorithms = r.strings('algorithms', { nonEmpty: true })
+  for (const a of algorithms) if (!ASYMMETRIC.has(a)) r.fail('algorithms', `'${a}' is not an asymmetric JWS algorithm (symmetric and 'none' are never accepted)`)
+  const tokenType = r.oneOf('token_type', ['at+jwt', 'JWT'] as const)
+  const actions = r.optionalSection('actions')
+  const actionScopes = { publish: actions?.strings('publish', { optional: true }) ?? [], rebuild: actions?.strings('rebuild', { optional: true }) ?? [] }
+  actions?.done()
+  const adminRole = r.string('admin_role', true)
+  const publisherRole = r.string('publisher_role', true)
+  if ((adminRole === null) !== (publisherRole === null)) r.fail(adminRole === null ? 'publisher_role' : 'admin_role', 'admin_role and publisher_role must be set together')
+  const rolesClaim = r.string('roles_claim', true)
+  if (adminRole !== null && rolesClaim === null) r.fail('roles_claim', 'is required when roles are configured')
+  const cfg: IssuerConfig = {
+    id,
+    issuer: issuerUrl(r, 'issuer'),
+    audiences: r.strings('audiences', { nonEmpty: true }),
+    algorithms,
+    tokenType,
+    clockTolerance: r.optionalInt('clock_tolerance', 0, 300, 30),
+    maxTokenAge: r.optionalInt('max_token_age', 1, 30 * 86400, 3600),
+    maxLifetime: r.optionalInt('max_lifetime', 1, 30 * 86400, 86400),
+    requiredClaims: [...new Set([...ALWAYS_REQUIRED, ...r.strings('required_claims', { optional: true })])],
+    scopesClaims: r.strings('scopes_claim', { optional: true }),
+    rolesClaim,
+    publishersClaim: r.string('publishers_claim', true),
+    actionScopes,
+    adminRole,
+    publisherRole
+  }
+  r.done()
+  return cfg
+}
+
+function parseAuth (r: Reader): AuthConfig {
+  const resource = r.string('resource')
+  const issuers = r.tables('issuers').map(parseIssuer)
+  if (issuers.length === 0) r.fail('issuers', 'at least one [[auth.issuers]] is required when [auth] is present')
+  const ids = new Set<string>()
+  for (const i of issuers) {
+    if (ids.has(i.id)) r.fail('issuers', `duplicate issuer id '${i.id}'`)
+    ids.add(i.id)
+  }
+  const bindings = r.tables('bindings').map(b => {
+    const issuer = b.string('issuer')
+    if (!ids.has(issuer)) b.fail('issuer', `'${issuer}' is not the id of a configured issuer`)
+    const actions = b.strings('actions', { nonEmpty: true })
+    for (const a of actions) if (!(DEPOT_ACTIONS as readonly string[]).includes(a)) b.fail('actions', `'${a}' is not one of ${DEPOT_ACTIONS.join(', ')}`)
+    const binding: BindingConfig = { issuer, publisher: b.string('publisher'), actions: actions as DepotAction[], match: b.stringMap('match'), denyEvents: b.strings('deny_events', { optional: true }) }
+    if (Object.keys(binding.match).length === 0) b.fail('match', 'a binding must match at least one claim')
+    b.done()
+    return binding
+  })
+  const cfg: AuthConfig = {
+    resource,
+    maxTokenBytes: r.optionalInt('max_token_bytes', 256, 65536, 8192),
+    jwksMaxStaleness: r.optionalInt('jwks_max_staleness', 0, 7 * 86400, 3600),
+    issuers,
+    bindings
+  }
+  r.done()
+  return cfg
 }
 
 export function loadConfig (file: string): DepotConfig {

@@ -9,6 +9,9 @@ import { DepotError } from '../errors.js'
 import type { Repository } from '../store/repository.js'
 import { ByteLru } from './compression.js'
 import type { DepotServices } from './depot/context.js'
+import { JobQueue } from '../jobs.js'
+import { adminApi } from './api/admin.js'
+import { authPlugin } from './auth.js'
 import { depotProtocol } from './depot/plugin.js'
 import { errorPage } from './error-page.js'
 
@@ -58,7 +61,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     config,
     cache: new ByteLru<Buffer>(config.cache.memoryBytes),
     counters: { catalog: 0, file: 0, manifests: 0 },
-    publishing: false
+    jobs: new JobQueue()
   }
   app.decorate('depot', depot)
 
@@ -68,6 +71,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   app.setErrorHandler(renderError)
 
+  await app.register(authPlugin, { auth: config.auth, repo })
+  await app.register(adminApi, { prefix: '/api/v1', depot })
   await app.register(depotProtocol, { depot })
   return app
 }

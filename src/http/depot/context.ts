@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { DepotConfig } from '../../config.js'
 import type { Repository } from '../../store/repository.js'
+import type { JobQueue } from '../../jobs.js'
 import type { ByteLru } from '../compression.js'
 
 export interface RequestCounters { catalog: number, file: number, manifests: number }
@@ -15,8 +16,7 @@ export interface DepotServices {
   /** Encoded (zstd/gzip) bodies and small payloads, bounded by bytes. */
   readonly cache: ByteLru<Buffer>
   readonly counters: RequestCounters
-  /** Whether publication operations are enabled (an issuer is configured). */
-  readonly publishing: boolean
+  readonly jobs: JobQueue
 }
 
 export interface OpContext {

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, DepotError, MethodNotAllowedError, NotFoundError } from '../../errors.js'
 import type { DepotServices, OpVersion } from './context.js'
 import { displayPath, KNOWN_OPS, parseDepotPath } from './request-path.js'
+import { adminOps, indexOps } from './ops/admin.js'
 import { catalogOps } from './ops/catalog.js'
 import { fileOps } from './ops/file.js'
 import { infoOps } from './ops/info.js'
@@ -22,7 +23,10 @@ export class OperationNotSupportedError extends DepotError {
   constructor () { super('ERR_OP_NOT_SUPPORTED', 404, 'Operation not supported in current server mode.') }
 }
 
-function table (): Map<string, Map<number, OpVersion>> {
+/** Operations that change the repository: offered only with an issuer configured, always behind a token. */
+const PROTECTED: Record<string, Record<number, OpVersion>> = { admin: adminOps, index: indexOps }
+
+function table (writable: boolean): Map<string, Map<number, OpVersion>> {
   const ops = new Map<string, Map<number, OpVersion>>()
   const add = (op: string, versions: Record<number, OpVersion>): void => {
     ops.set(op, new Map(Object.entries(versions).map(([v, h]) => [Number(v), h])))
@@ -35,6 +39,7 @@ function table (): Map<string, Map<number, OpVersion>> {
   add('publisher', publisherOps)
   add('search', searchOps)
   add('status', statusOps)
+  if (writable) for (const [op, versions] of Object.entries(PROTECTED)) add(op, versions)
   let body: Buffer | undefined
   add('versions', { 0: versionsOp(() => (body ??= versionsBody(ops))) })
   return ops
@@ -46,8 +51,24 @@ const ROBOTS = 'User-agent: *\nDisallow: /\n'
 const PUBLICATION_UPLOADS = new Set(['file/1', 'manifest/1'])
 
 export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotServices }): Promise<void> {
-  const ops = table()
+  const guard = app.authGuard
+  const ops = table(guard !== null)
   const depot = opts.depot
+
+  /** The handler a request will reach, if any: auth runs only for those, and before any body is read. */
+  const handlerFor = (req: FastifyRequest): { op: string, prefix: string | null } | null => {
+    const path = parseDepotPath(req.raw.url ?? '/')
+    if (path === null || !Object.hasOwn(PROTECTED, path.op)) return null
+    if (path.publisher !== null && !depot.repo.hasPublisher(path.publisher)) return null
+    const handlers = path.version !== undefined && /^[0-9]+$/.test(path.version) ? ops.get(path.op)?.get(Number(path.version)) : undefined
+    return handlers?.[req.method as keyof OpVersion] ? { op: path.op, prefix: path.publisher } : null
+  }
+  if (guard !== null) {
+    app.addHook('onRequest', async req => {
+      const target = handlerFor(req)
+      if (target !== null) await guard.check(req, { publisher: target.prefix, action: 'rebuild' })
+    })
+  }
 
   // pkg(5) bodies are raw (gzip payloads, manifests, form data): leave them
   // unparsed for the operation that wants them.

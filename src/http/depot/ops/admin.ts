@@ -1,0 +1,39 @@
+/**
+ * admin/0 and index/0: repository maintenance, answered at once and run in
+ * the background, scoped to the prefixed publisher (or all of them). Only
+ * offered when an issuer is configured; the caller has been authorized for
+ * "rebuild" before a handler here runs.
+ */
+import { BadRequestError, NotFoundError } from '../../../errors.js'
+import { rebuild } from '../../../store/rebuild.js'
+import type { OpContext, OpVersion } from '../context.js'
+
+const COMMANDS: Record<string, { catalog: boolean, index: boolean }> = {
+  rebuild: { catalog: true, index: true },
+  'rebuild-packages': { catalog: true, index: false },
+  'rebuild-indexes': { catalog: false, index: true },
+  refresh: { catalog: true, index: true },
+  'refresh-packages': { catalog: true, index: false },
+  'refresh-indexes': { catalog: false, index: true }
+}
+
+function submit (ctx: OpContext, cmd: string): unknown {
+  const what = COMMANDS[cmd]!
+  ctx.depot.jobs.submit(cmd, ctx.prefix, () => rebuild(ctx.depot.repo, { publisher: ctx.prefix, ...what }))
+  return ctx.reply.header('Pragma', 'no-cache').header('Cache-Control', 'no-cache, no-transform, must-revalidate').header('Expires', '0')
+    .type('text/plain;charset=utf-8').send('')
+}
+
+async function admin (ctx: OpContext): Promise<unknown> {
+  const cmd = ctx.query.get('cmd') ?? ''
+  if (!Object.hasOwn(COMMANDS, cmd)) throw new BadRequestError(`Unknown or unsupported operation: '${cmd}'`)
+  return submit(ctx, cmd)
+}
+
+async function index (ctx: OpContext): Promise<unknown> {
+  if (ctx.arg !== 'refresh') throw new NotFoundError(`Unknown index subcommand: ${ctx.arg}`)
+  return submit(ctx, 'refresh-indexes')
+}
+
+export const adminOps: Record<number, OpVersion> = { 0: { GET: admin } }
+export const indexOps: Record<number, OpVersion> = { 0: { GET: index } }
