@@ -45,9 +45,9 @@ export function tempDir (prefix = 'ips-depot-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
-export async function startDepot (opts: { source?: string | null, dataDir?: string } = {}): Promise<RunningDepot> {
+export async function startDepot (opts: { source?: string | null, dataDir?: string, extraConfig?: string } = {}): Promise<RunningDepot> {
   const dataDir = opts.dataDir ?? tempDir()
-  const config = testConfig(dataDir)
+  const config = testConfig(dataDir, opts.extraConfig)
   const repo = new Repository(dataDir)
   const source = opts.source === undefined ? path.join(GOLDEN, 'repo') : opts.source
   if (source !== null) await importRepository(repo, source)

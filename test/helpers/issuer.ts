@@ -1,0 +1,70 @@
+/**
+ * A small OpenID issuer on loopback, built on jose: discovery, a JWKS whose
+ * keys and availability a test controls, and tokens signed however a test
+ * needs (GitHub-Actions-shaped ID tokens, malformed ones). Keys are
+ * generated per run; nothing here is a real credential.
+ */
+import http from 'node:http'
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
+
+type Alg = 'RS256' | 'RS384' | 'ES256' | 'PS256'
+interface Key { kid: string, alg: Alg, privateKey: CryptoKey, publicJwk: JWK, publicPem: string }
+
+export class LocalIssuer {
+  readonly keys = new Map<string, Key>()
+  published: string[] = []
+  down = false
+  jwksFetches = 0
+  discoveryFetches = 0
+  private constructor (private readonly server: http.Server, readonly url: string) {}
+
+  static async start (): Promise<LocalIssuer> {
+    let self: LocalIssuer | undefined
+    const server = http.createServer((req, res) => self!.handle(req, res))
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    self = new LocalIssuer(server, `http://127.0.0.1:${(server.address() as { port: number }).port}`)
+    return self
+  }
+
+  private handle (req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.down) { req.socket.destroy(); return }
+    if (req.url === '/.well-known/openid-configuration') {
+      this.discoveryFetches++
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ issuer: this.url, jwks_uri: `${this.url}/jwks` }))
+    } else if (req.url === '/jwks') {
+      this.jwksFetches++
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ keys: this.published.map(k => ({ ...this.keys.get(k)!.publicJwk, kid: k, alg: this.keys.get(k)!.alg, use: 'sig' })) }))
+    } else {
+      res.statusCode = 404
+      res.end()
+    }
+  }
+
+  async addKey (kid: string, alg: Alg = 'RS256', publish = true): Promise<void> {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+    const { exportSPKI } = await import('jose')
+    this.keys.set(kid, { kid, alg, privateKey, publicJwk: await exportJWK(publicKey), publicPem: await exportSPKI(publicKey) })
+    if (publish) this.published.push(kid)
+  }
+
+  publicPem (kid: string): string { return this.keys.get(kid)!.publicPem }
+
+  /** Signs claims; defaults make a valid token for this issuer. */
+  async sign (claims: Record<string, unknown>, opts: { kid?: string | null, typ?: string, alg?: Alg, issuer?: string } = {}): Promise<string> {
+    const kid = opts.kid === undefined ? this.published[0]! : opts.kid
+    const key = this.keys.get(kid ?? this.published[0]!)!
+    const now = Math.floor(Date.now() / 1000)
+    const payload = { iss: opts.issuer ?? this.url, iat: now, exp: now + 300, sub: 'subject-1', jti: `jti-${Math.random().toString(36).slice(2)}`, ...claims }
+    for (const [k, v] of Object.entries(payload)) if (v === undefined) delete (payload as Record<string, unknown>)[k]
+    const header: Record<string, unknown> = { alg: opts.alg ?? key.alg, typ: opts.typ ?? 'at+jwt' }
+    if (kid !== null) header.kid = kid
+    return new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(key.privateKey)
+  }
+
+  close (): Promise<void> {
+    this.server.closeAllConnections()
+    return new Promise(resolve => this.server.close(() => resolve()))
+  }
+}
