@@ -77,6 +77,8 @@ export interface AuthConfig {
   readonly maxTokenBytes: number
   /** How long keys fetched from an issuer may be used while it is unreachable, in seconds. */
   readonly jwksMaxStaleness: number
+  /** Least time between two JWKS fetches triggered by unknown kids, in seconds. */
+  readonly jwksCooldown: number
   readonly issuers: readonly IssuerConfig[]
   readonly bindings: readonly BindingConfig[]
 }
@@ -247,7 +249,7 @@ function parseIssuer (r: Reader): IssuerConfig {
   actions?.done()
   const adminRole = r.string('admin_role', true)
   const publisherRole = r.string('publisher_role', true)
-  if ((adminRole === null) !== (publisherRole === null)) r.fail(adminRole === null ? 'publisher_role' : 'admin_role', 'admin_role and publisher_role must be set together')
+  if ((adminRole === null) !== (publisherRole === null)) r.fail(adminRole === null ? 'admin_role' : 'publisher_role', 'admin_role and publisher_role must be set together')
   const rolesClaim = r.string('roles_claim', true)
   if (adminRole !== null && rolesClaim === null) r.fail('roles_claim', 'is required when roles are configured')
   const cfg: IssuerConfig = {
@@ -294,6 +296,7 @@ function parseAuth (r: Reader): AuthConfig {
     resource,
     maxTokenBytes: r.optionalInt('max_token_bytes', 256, 65536, 8192),
     jwksMaxStaleness: r.optionalInt('jwks_max_staleness', 0, 7 * 86400, 3600),
+    jwksCooldown: r.optionalInt('jwks_cooldown', 0, 3600, 30),
     issuers,
     bindings
   }

@@ -30,3 +30,30 @@ t.test('every mistake names its key and stops the start', async t => {
   for (const [text, message] of cases) t.throws(() => parseConfig(text, ROOT), { message, code: 'ERR_CONFIG' }, String(message))
   t.throws(() => loadConfig('/nonexistent/depot.config.toml'), { message: /cannot read/ })
 })
+
+t.test('[auth]: an incoherent configuration stops the start, naming the key', async t => {
+  const issuer = (extra: string): string => `${good}
+[auth]
+resource = "https://depot.test"
+[[auth.issuers]]
+id = "corp"
+issuer = "https://idp.example.org"
+audiences = ["https://depot.test"]
+algorithms = ["RS256"]
+token_type = "at+jwt"
+${extra}`
+  t.equal(parseConfig(issuer(''), ROOT).auth?.issuers[0]?.clockTolerance, 30, 'defaults for optional keys')
+  t.same(parseConfig(issuer(''), ROOT).auth?.issuers[0]?.requiredClaims, ['exp', 'iat', 'sub', 'jti'], 'exp, iat, sub and jti are always required')
+  const cases: Array<[string, RegExp]> = [
+    [issuer('').replace('algorithms = ["RS256"]', 'algorithms = ["HS256"]'), /^auth\.issuers\[0\]\.algorithms: 'HS256' is not an asymmetric/],
+    [issuer('').replace('algorithms = ["RS256"]', 'algorithms = ["none"]'), /^auth\.issuers\[0\]\.algorithms/],
+    [issuer('').replace('audiences = ["https://depot.test"]', 'audiences = []'), /^auth\.issuers\[0\]\.audiences: must not be empty/],
+    [issuer('').replace('audiences = ["https://depot.test"]\n', ''), /^auth\.issuers\[0\]\.audiences: is required/],
+    [issuer('admin_role = "admin"\nroles_claim = "/roles"'), /^auth\.issuers\[0\]\.publisher_role: admin_role and publisher_role must be set together/],
+    [issuer('').replace('https://idp.example.org', 'http://idp.example.org'), /^auth\.issuers\[0\]\.issuer: must be an https URL/],
+    [issuer('').replace('token_type = "at+jwt"', 'token_type = "id"'), /^auth\.issuers\[0\]\.token_type: must be one of at\+jwt, JWT/],
+    [issuer('[[auth.bindings]]\nissuer = "nobody"\npublisher = "test"\nactions = ["publish"]\n[auth.bindings.match]\nrepository_id = "1"'), /^auth\.bindings\[0\]\.issuer: 'nobody' is not the id of a configured issuer/],
+    [`${good}\n[auth]\nresource = "https://depot.test"\n`, /^auth\.issuers: at least one/]
+  ]
+  for (const [text, message] of cases) t.throws(() => parseConfig(text, ROOT), { message, code: 'ERR_CONFIG' }, String(message))
+})

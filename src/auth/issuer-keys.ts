@@ -19,7 +19,7 @@ export class IssuerKeys {
   private lastKeyFetch = 0
   private readonly timer: NodeJS.Timeout
 
-  constructor (readonly cfg: IssuerConfig, private readonly maxStalenessSeconds: number) {
+  constructor (readonly cfg: IssuerConfig, private readonly maxStalenessSeconds: number, private readonly cooldownSeconds: number) {
     // Refresh in the background so a healthy issuer's removed keys stop working
     // and the staleness clock only runs while the issuer is really down.
     const every = Math.max(5, Math.min(600, maxStalenessSeconds / 2)) * 1000
@@ -29,7 +29,8 @@ export class IssuerKeys {
   close (): void { clearInterval(this.timer) }
 
   private readonly recordingFetch = async (url: string, options: RequestInit): Promise<Response> => {
-    const res = await fetch(url, options)
+    // A pooled connection the issuer closed (a restart) fails once; the GET is safe to repeat.
+    const res = await fetch(url, options).catch(async () => fetch(url, options))
     if (res.ok) this.lastKeyFetch = Date.now()
     return res
   }
@@ -43,7 +44,7 @@ export class IssuerKeys {
     if (typeof doc.jwks_uri !== 'string') throw new Error('discovery has no jwks_uri')
     this.jwks = createRemoteJWKSet(new URL(doc.jwks_uri), {
       timeoutDuration: FETCH_TIMEOUT_MS,
-      cooldownDuration: 30_000,
+      cooldownDuration: this.cooldownSeconds * 1000,
       cacheMaxAge: Infinity,
       [customFetch]: this.recordingFetch
     })

@@ -27,7 +27,7 @@ export class TokenVerifier {
   private readonly byIssuer = new Map<string, IssuerKeys>()
 
   constructor (readonly cfg: AuthConfig) {
-    for (const i of cfg.issuers) this.byIssuer.set(i.issuer, new IssuerKeys(i, cfg.jwksMaxStaleness))
+    for (const i of cfg.issuers) this.byIssuer.set(i.issuer, new IssuerKeys(i, cfg.jwksMaxStaleness, cfg.jwksCooldown))
   }
 
   close (): void { for (const k of this.byIssuer.values()) k.close() }

@@ -2,11 +2,12 @@
  * The adversarial cases of the OIDC resource-server notes (§6) against the
  * protected routes, over a real socket, with tokens from a local issuer.
  */
+import http from 'node:http'
 import t, { type Test } from 'tap'
 import { startDepot } from '../helpers/depot.js'
 import { request, type RawResponse } from '../helpers/http.js'
 import { LocalIssuer } from '../helpers/issuer.js'
-import { authConfig } from './config.js'
+import { authConfig } from '../helpers/auth-config.js'
 
 const corp = await LocalIssuer.start()
 const github = await LocalIssuer.start()
@@ -52,13 +53,13 @@ t.test('transport and header handling', async t => {
   challenge(t, await call(null, REST, { Authorization: 'Bearer a b' }), 400, 'invalid_request')
   const token = await good()
   const twice = await new Promise<RawResponse>((resolve, reject) => {
-    import('node:http').then(http => {
+    {
       const req = http.request({ host: '127.0.0.1', port: depot.port, method: 'POST', path: REST, headers: ['Host', '127.0.0.1', 'Authorization', `Bearer ${token}`, 'Authorization', 'Bearer junk'] as unknown as http.OutgoingHttpHeaders }, res => {
         const chunks: Buffer[] = []
         res.on('data', c => chunks.push(c as Buffer)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }))
       })
       req.on('error', reject).end()
-    }, reject)
+    }
   })
   challenge(t, twice, 400, 'invalid_request')
   challenge(t, await call(null, `${REST}?access_token=${token}`), 400, 'invalid_request')

@@ -1,0 +1,76 @@
+/**
+ * Against a real OpenID Provider: discovery, client_credentials access
+ * tokens, key rotation, and an issuer that goes away.
+ */
+import t from 'tap'
+import { startDepot } from '../helpers/depot.js'
+import { request } from '../helpers/http.js'
+import { privateJwk, startProvider } from '../helpers/oidc-op.js'
+
+const k1 = await privateJwk('k1', 'ES256')
+const k2 = await privateJwk('k2', 'RS256')
+const clients = [{ id: 'ci-test', publishers: ['test'] }, { id: 'ci-other', publishers: ['example.org'] }]
+let op = await startProvider({ keys: [k1], signWith: 'k1', clients })
+const port = Number(new URL(op.issuer).port)
+
+const depotConfig = `
+[auth]
+resource = "https://depot.test"
+jwks_max_staleness = 3600
+jwks_cooldown = 0
+[[auth.issuers]]
+id = "op"
+issuer = "${op.issuer}"
+audiences = ["https://depot.test"]
+algorithms = ["ES256", "RS256"]
+token_type = "at+jwt"
+required_claims = ["client_id"]
+scopes_claim = "/scope"
+publishers_claim = "/depot_publishers"
+[auth.issuers.actions]
+rebuild = ["depot:rebuild"]
+`
+const depot = await startDepot({ extraConfig: depotConfig })
+t.teardown(async () => { await depot.close(); await op.close() })
+const rebuild = (token: string, pub = 'test') => request(depot.port, 'GET', `/${pub}/admin/0?cmd=rebuild`, { Authorization: `Bearer ${token}` })
+
+t.test('client_credentials tokens from the provider are accepted for their publishers only', async t => {
+  const token = await op.token('ci-test', 'depot:rebuild')
+  t.equal((await rebuild(token)).status, 200)
+  const other = await rebuild(token, 'example.org')
+  t.equal(other.status, 403)
+  t.match(other.headers['www-authenticate'], /insufficient_scope/)
+  const publishOnly = await op.token('ci-test', 'depot:publish')
+  t.equal((await rebuild(publishOnly)).status, 403, 'a token without the rebuild scope')
+})
+
+t.test('key rotation: new keys are picked up with one refetch, without downtime', async t => {
+  await op.close()
+  op = await startProvider({ port, keys: [k1, k2], signWith: 'k2', clients })
+  const token = await op.token('ci-test', 'depot:rebuild')
+  t.equal((await rebuild(token)).status, 200, 'a token signed with the new key is accepted')
+})
+
+t.test('an unreachable issuer never opens a write path and never slows a read', async t => {
+  const token = await op.token('ci-test', 'depot:rebuild')
+  await op.close()
+  t.equal((await rebuild(token)).status, 200, 'keys already fetched keep working during an outage')
+  const start = Date.now()
+  const read = await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')
+  t.equal(read.status, 200)
+  t.ok(Date.now() - start < 1000, 'reads do not wait for the issuer')
+})
+
+t.test('a depot that cannot reach its issuer at start answers 503 on writes and 200 on reads', async t => {
+  const cold = await startDepot({ extraConfig: depotConfig })
+  t.teardown(() => cold.close())
+  const res = await request(cold.port, 'GET', '/test/admin/0?cmd=rebuild', { Authorization: `Bearer ${await (async () => {
+    const { SignJWT } = await import('jose')
+    const { importJWK } = await import('jose')
+    return new SignJWT({ aud: 'https://depot.test', sub: 's', jti: 'j', client_id: 'c', scope: 'depot:rebuild', depot_publishers: ['test'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' }).setIssuer(op.issuer).setIssuedAt().setExpirationTime('5m').sign(await importJWK(k1, 'ES256'))
+  })()}` })
+  t.equal(res.status, 503, 'fail closed')
+  t.equal(res.headers['retry-after'], '30')
+  t.equal((await request(cold.port, 'GET', '/test/catalog/1/catalog.attrs')).status, 200)
+})
