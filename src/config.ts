@@ -60,6 +60,8 @@ export interface IssuerConfig {
   readonly actionScopes: Readonly<Record<DepotAction, readonly string[]>>
   readonly adminRole: string | null
   readonly publisherRole: string | null
+  /** Each token may be used once (CI ID tokens): its jti is claimed after authorization. */
+  readonly singleUseJti: boolean
 }
 
 export interface BindingConfig {
@@ -139,6 +141,10 @@ class Reader {
 
   optionalInt (k: string, min: number, max: number, fallback: number): number {
     return this.table[k] === undefined ? (this.seen.add(k), fallback) : this.int(k, min, max)
+  }
+
+  optionalBool (k: string, fallback: boolean): boolean {
+    return this.table[k] === undefined ? (this.seen.add(k), fallback) : this.bool(k)
   }
 
   strings (k: string, opts: { optional?: boolean, nonEmpty?: boolean } = {}): string[] {
@@ -267,7 +273,8 @@ function parseIssuer (r: Reader): IssuerConfig {
     publishersClaim: r.string('publishers_claim', true),
     actionScopes,
     adminRole,
-    publisherRole
+    publisherRole,
+    singleUseJti: r.optionalBool('single_use_jti', false)
   }
   r.done()
   return cfg

@@ -27,11 +27,16 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'self';"
 }
 
+/** A token sent in the query string must not reach a log. */
+function redactUrl (url: string): string {
+  return url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
+}
+
 /** One log line per request, written when the response is done: never headers, never tokens. */
 class RequestLog extends LogController {
   override incomingRequest (): void {}
   override requestCompleted (error: Error | null, req: FastifyRequest, reply: FastifyReply): void {
-    req.log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(error ? { err: error } : {}) }, 'request')
+    req.log.info({ method: req.method, url: redactUrl(req.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(error ? { err: error } : {}) }, 'request')
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { InvalidAuthRequestError, MissingCredentialsError } from '../auth/errors.js'
+import { InvalidAuthRequestError, InvalidTokenError, MissingCredentialsError } from '../auth/errors.js'
 import { authorize } from '../auth/policy.js'
 import { type Principal, principalLog, TokenVerifier } from '../auth/verify.js'
 import type { AuthConfig, DepotAction } from '../config.js'
@@ -55,6 +55,7 @@ export class AuthGuard {
     try {
       principal = await this.verifier.verify(this.bearer(req))
       authorize(principal, this.cfg.bindings, access.publisher, access.action)
+      if (principal.issuer.singleUseJti) this.claimJti(principal)
       this.audit(req, access, principal, 'allowed')
       return principal
     } catch (err) {
@@ -62,6 +63,16 @@ export class AuthGuard {
       this.audit(req, access, principal, err instanceof DepotError ? `refused ${err.status}` : 'error', detail)
       throw err
     }
+  }
+
+  /** Spends a single-use token, atomically; only after it was authorized, so a refused request can be retried. */
+  private claimJti (p: Principal): void {
+    const now = Math.floor(Date.now() / 1000)
+    const db = this.repo.db
+    db.prepare('DELETE FROM used_jti WHERE expires < ?').run(now)
+    const expires = (typeof p.claims.exp === 'number' ? p.claims.exp : now) + p.issuer.clockTolerance
+    const claimed = db.prepare('INSERT INTO used_jti (issuer, jti, expires) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(p.issuer.issuer, p.claims.jti, expires)
+    if (claimed.changes === 0) throw new InvalidTokenError('token already used', this.verifier.resourceMetadataUrl)
   }
 
   private audit (req: FastifyRequest, access: AccessRequest, p: Principal | undefined, result: string, detail?: string): void {

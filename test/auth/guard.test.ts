@@ -66,6 +66,7 @@ t.test('transport and header handling', async t => {
   challenge(t, await call(token, `${PKG5}&access_token=${token}`), 400, 'invalid_request')
   t.equal((await call(null, REST, { authorization: `bearer   ${token}` })).status, 202, 'the scheme is case-insensitive')
   challenge(t, await call('a'.repeat(9000)), 401, 'invalid_token')
+  t.equal((await call(null, REST, { 'X-Padding': 'x'.repeat(17 * 1024) })).status, 431, 'oversized headers never reach auth')
 })
 
 t.test('an unauthorized upload is refused before its body is read', async t => {
@@ -118,6 +119,11 @@ t.test('claims and time', async t => {
   challenge(t, await call(await good({}, { typ: 'JWT' })), 401, 'invalid_token')
   t.equal((await call(await good({}, { typ: 'application/at+jwt' }))).status, 202)
   t.equal((await call(await good({}, { kid: 'k-es' }))).status, 202, 'ES256 key')
+  t.equal((await call(await good({ iat: now + 20, exp: now + 320 }))).status, 202, 'a depot clock 20 s behind the issuer')
+  const { SignJWT } = await import('jose')
+  const mislabelled = await new SignJWT({ iss: corp.url, aud: AUD, sub: 's', jti: 'jm', client_id: 'c', scope: 'depot:rebuild', depot_publishers: ['test'] })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }).setIssuedAt().setExpirationTime('5m').sign(corp.keys.get('k-es')!.privateKey)
+  challenge(t, await call(mislabelled), 401, 'invalid_token')
 })
 
 t.test('an unknown issuer costs no request', async t => {
@@ -170,6 +176,12 @@ t.test('GitHub-shaped ID tokens and bindings', async t => {
     challenge(t, r, 403, 'insufficient_scope')
     t.match(String(r.headers['www-authenticate']), new RegExp(`claim ${which}`), `names the failing claim ${which}`)
   }
+  const once = await gh()
+  challenge(t, await call(once, '/example.org/admin/0?cmd=rebuild'), 403, 'insufficient_scope')
+  t.equal((await call(once)).status, 202, 'a refused request does not spend the token')
+  const again = await call(once)
+  challenge(t, again, 401, 'invalid_token')
+  t.match(String(again.headers['www-authenticate']), /token already used/)
   challenge(t, await call(await github.sign({ aud: 'https://github.com/Example', repository_id: '2002', repository_owner_id: '1001', workflow_ref: 'x' }, { typ: 'JWT' })), 401, 'invalid_token')
   challenge(t, await call(await github.sign({ aud: ['depot.test', 'other'], repository_id: '2002', repository_owner_id: '1001', workflow_ref: 'x' }, { typ: 'JWT' })), 401, 'invalid_token')
 })

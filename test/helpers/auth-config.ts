@@ -26,6 +26,7 @@ issuer = "${github}"
 audiences = ["depot.test"]
 algorithms = ["RS256"]
 token_type = "JWT"
+single_use_jti = true
 required_claims = ["repository_id", "repository_owner_id", "workflow_ref"]
 
 [[auth.bindings]]
