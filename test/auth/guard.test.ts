@@ -158,7 +158,8 @@ t.test('authorization', async t => {
 t.test('GitHub-shaped ID tokens and bindings', async t => {
   const gh = (extra: Record<string, unknown> = {}): Promise<string> => github.sign({
     aud: 'depot.test', repository: 'Example/pkgs', repository_id: '2002', repository_owner_id: '1001', event_name: 'push',
-    workflow_ref: 'Example/pkgs/.github/workflows/release.yml@refs/tags/v1.0', ref: 'refs/tags/v1.0', environment: 'release', ...extra
+    workflow_ref: 'Example/pkgs/.github/workflows/release.yml@refs/tags/v1.0', ref: 'refs/tags/v1.0', environment: 'release',
+    job_workflow_ref: 'Example/pkgs/.github/workflows/release.yml@refs/tags/v1.0', runner_environment: 'github-hosted', ...extra
   }, { typ: 'JWT' })
   t.equal((await call(await gh())).status, 202)
   t.equal((await call(await gh({ environment: 'Release' }))).status, 202, 'environment compares case-insensitively')
@@ -169,7 +170,9 @@ t.test('GitHub-shaped ID tokens and bindings', async t => {
     [{ workflow_ref: 'Example/pkgs/.github/workflows/ci.yml@refs/tags/v1.0' }, 'workflow'],
     [{ environment: 'staging' }, 'environment'],
     [{ environment: undefined }, 'environment'],
-    [{ ref: 'refs/heads/feature' }, 'ref']
+    [{ ref: 'refs/heads/feature' }, 'ref'],
+    [{ job_workflow_ref: 'Other/shared/.github/workflows/publish.yml@refs/heads/main' }, 'job_workflow_ref'],
+    [{ runner_environment: 'self-hosted' }, 'runner_environment']
   ]
   for (const [claims, which] of cases) {
     const r = await call(await gh(claims))
@@ -199,6 +202,18 @@ t.test('JWKS outages fail closed with 503; warm keys keep working', async t => {
   } finally {
     corp.down = false
   }
+})
+
+t.test('an issuer slower than the fetch timeout fails closed instead of hanging', async t => {
+  const slow = await LocalIssuer.start()
+  await slow.addKey('s1')
+  slow.delayMs = 7000
+  const other = await startDepot({ extraConfig: authConfig(slow.url, github.url) })
+  t.teardown(async () => { await other.close(); await slow.close() })
+  const start = Date.now()
+  const res = await request(other.port, 'POST', REST, { Authorization: `Bearer ${await slow.sign({ aud: AUD, scope: 'depot:rebuild', depot_publishers: ['test'], client_id: 'c' })}` })
+  t.equal(res.status, 503)
+  t.ok(Date.now() - start < 6500, `answered after the timeout (${Date.now() - start} ms), not after the issuer`)
 })
 
 t.test('response hygiene and metadata', async t => {

@@ -68,6 +68,20 @@ t.test('an unreachable issuer never opens a write path and never slows a read', 
   t.ok(Date.now() - start < 1000, 'reads do not wait for the issuer')
 })
 
+t.test('keys older than the allowed staleness are not used once the issuer is down', async t => {
+  const live = await startProvider({ keys: [k1], signWith: 'k1', clients })
+  const strict = await startDepot({ extraConfig: depotConfig.replace(op.issuer, live.issuer).replace('jwks_max_staleness = 3600', 'jwks_max_staleness = 1') })
+  t.teardown(async () => { await strict.close() })
+  const token = await live.token('ci-test', 'depot:rebuild')
+  const call = () => request(strict.port, 'GET', '/test/admin/0?cmd=rebuild', { Authorization: `Bearer ${token}` })
+  t.equal((await call()).status, 200)
+  await live.close()
+  await new Promise(resolve => setTimeout(resolve, 1300))
+  const res = await call()
+  t.equal(res.status, 503, 'stale keys: fail closed')
+  t.equal(res.headers['retry-after'], '30')
+})
+
 t.test('a depot that cannot reach its issuer at start answers 503 on writes and 200 on reads', async t => {
   const cold = await startDepot({ extraConfig: depotConfig })
   t.teardown(() => cold.close())

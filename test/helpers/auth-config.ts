@@ -40,5 +40,7 @@ repository_id = "2002"
 workflow = "release.yml"
 environment = "release"
 ref = "refs/tags/v*"
+job_workflow_ref = "Example/pkgs/.github/workflows/*@refs/tags/v*"
+runner_environment = "github-hosted"
 `
 }

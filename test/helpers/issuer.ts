@@ -14,6 +14,7 @@ export class LocalIssuer {
   readonly keys = new Map<string, Key>()
   published: string[] = []
   down = false
+  delayMs = 0
   jwksFetches = 0
   discoveryFetches = 0
   private constructor (private readonly server: http.Server, readonly url: string) {}
@@ -28,6 +29,11 @@ export class LocalIssuer {
 
   private handle (req: http.IncomingMessage, res: http.ServerResponse): void {
     if (this.down) { req.socket.destroy(); return }
+    if (this.delayMs > 0) { setTimeout(() => { if (!res.destroyed) this.respond(req, res) }, this.delayMs).unref(); return }
+    this.respond(req, res)
+  }
+
+  private respond (req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.url === '/.well-known/openid-configuration') {
       this.discoveryFetches++
       res.setHeader('content-type', 'application/json')
