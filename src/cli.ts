@@ -8,6 +8,7 @@ import { type DepotConfig, loadConfig, parseListen } from './config.js'
 import { ConfigError } from './errors.js'
 import { buildApp } from './http/app.js'
 import { importRepository, type ImportProgress } from './store/import.js'
+import { addPublisher } from './store/publish.js'
 import { rebuild } from './store/rebuild.js'
 import { Repository } from './store/repository.js'
 
@@ -15,6 +16,7 @@ const USAGE = `usage:
   ips-depot serve [--config FILE] [--listen HOST:PORT] [--data DIR]
   ips-depot import DIR [--config FILE] [--data DIR] [--replace]
   ips-depot rebuild [--publisher NAME] [--catalog] [--index] [--config FILE] [--data DIR]
+  ips-depot add-publisher NAME [--default] [--config FILE] [--data DIR]
   ips-depot check-config [--config FILE]`
 
 function configFrom (values: { config?: string | undefined, listen?: string | undefined, data?: string | undefined }): DepotConfig {
@@ -69,7 +71,8 @@ async function main (argv: string[]): Promise<number> {
       replace: { type: 'boolean' },
       publisher: { type: 'string' },
       catalog: { type: 'boolean' },
-      index: { type: 'boolean' }
+      index: { type: 'boolean' },
+      default: { type: 'boolean' }
     }
   })
   switch (command) {
@@ -96,6 +99,18 @@ async function main (argv: string[]): Promise<number> {
         const both = !values.catalog && !values.index
         const done = rebuild(repo, { publisher: values.publisher ?? null, catalog: both || (values.catalog ?? false), index: both || (values.index ?? false) })
         console.log(`rebuilt ${done.join(', ')}`)
+      } finally {
+        repo.close()
+      }
+      return 0
+    }
+    case 'add-publisher': {
+      if (positionals.length !== 1) throw new Error(USAGE)
+      const cfg = configFrom(values)
+      const repo = new Repository(cfg.storage.dataDir)
+      try {
+        addPublisher(repo, positionals[0]!, values.default ?? false)
+        console.log(`publisher ${positionals[0]} ready${values.default ? ' (default)' : ''}`)
       } finally {
         repo.close()
       }

@@ -10,6 +10,7 @@ import type { Repository } from '../store/repository.js'
 import { ByteLru } from './compression.js'
 import type { DepotServices } from './depot/context.js'
 import { JobQueue } from '../jobs.js'
+import { Publications } from '../store/transactions.js'
 import { adminApi } from './api/admin.js'
 import { authPlugin } from './auth.js'
 import { depotProtocol } from './depot/plugin.js'
@@ -66,7 +67,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     config,
     cache: new ByteLru<Buffer>(config.cache.memoryBytes),
     counters: { catalog: 0, file: 0, manifests: 0 },
-    jobs: new JobQueue()
+    jobs: new JobQueue(),
+    publications: new Publications(repo, {
+      maxDecompressedBytes: Math.min(32 * config.server.bodyLimit, 64 * 1024 ** 3),
+      maxActions: 100_000,
+      maxOpenPerSubject: 100
+    })
   }
   app.decorate('depot', depot)
 

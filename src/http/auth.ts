@@ -16,9 +16,15 @@ export interface AccessRequest {
   readonly publisher: string | null
   readonly action: DepotAction
   readonly package?: string
+  /** Only check that the token is valid: the request names no publisher the handler will find. */
+  readonly authenticateOnly?: boolean
 }
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authorized caller of a protected route. */
+    principal: Principal | null
+  }
   interface FastifyInstance {
     /** Null when no issuer is configured: the depot is read-only. */
     authGuard: AuthGuard | null
@@ -54,9 +60,10 @@ export class AuthGuard {
     let principal: Principal | undefined
     try {
       principal = await this.verifier.verify(this.bearer(req))
-      authorize(principal, this.cfg.bindings, access.publisher, access.action)
+      if (!access.authenticateOnly) authorize(principal, this.cfg.bindings, access.publisher, access.action)
       if (principal.issuer.singleUseJti) this.claimJti(principal)
-      this.audit(req, access, principal, 'allowed')
+      this.audit(req, access, principal, access.authenticateOnly ? 'authenticated' : 'allowed')
+      req.principal = principal
       return principal
     } catch (err) {
       const detail = err instanceof DepotError ? err.message : 'internal error'
@@ -91,6 +98,7 @@ const str = (v: unknown): string | null => typeof v === 'string' ? v : null
 export const authPlugin = fp(async (app: FastifyInstance, opts: { auth: AuthConfig | null, repo: Repository }) => {
   const guard = opts.auth === null ? null : new AuthGuard(opts.auth, opts.repo)
   app.decorate('authGuard', guard)
+  app.decorateRequest('principal', null)
   app.addHook('onClose', async () => { guard?.close() })
   if (guard === null) return
   const cfg = guard.cfg

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { DepotConfig } from '../../config.js'
 import type { Repository } from '../../store/repository.js'
 import type { JobQueue } from '../../jobs.js'
+import type { Publications } from '../../store/transactions.js'
 import type { ByteLru } from '../compression.js'
 
 export interface RequestCounters { catalog: number, file: number, manifests: number }
@@ -17,6 +18,7 @@ export interface DepotServices {
   readonly cache: ByteLru<Buffer>
   readonly counters: RequestCounters
   readonly jobs: JobQueue
+  readonly publications: Publications
 }
 
 export interface OpContext {

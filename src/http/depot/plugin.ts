@@ -8,7 +8,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, DepotError, MethodNotAllowedError, NotFoundError } from '../../errors.js'
 import type { DepotServices, OpVersion } from './context.js'
 import { displayPath, KNOWN_OPS, parseDepotPath } from './request-path.js'
+import type { DepotAction } from '../../config.js'
+import { parseFmri } from '../../ips/fmri.js'
+import { normalizeTransactionId, transactionPublisher } from '../../store/transactions.js'
+import type { AccessRequest } from '../auth.js'
 import { adminOps, indexOps } from './ops/admin.js'
+import { abandonOps, addOps, closeOps, openOps, uploads } from './ops/publish.js'
 import { catalogOps } from './ops/catalog.js'
 import { fileOps } from './ops/file.js'
 import { infoOps } from './ops/info.js'
@@ -24,12 +29,20 @@ export class OperationNotSupportedError extends DepotError {
 }
 
 /** Operations that change the repository: offered only with an issuer configured, always behind a token. */
-const PROTECTED: Record<string, Record<number, OpVersion>> = { admin: adminOps, index: indexOps }
+const PROTECTED: Record<string, { versions: Record<number, OpVersion>, action: DepotAction }> = {
+  admin: { versions: adminOps, action: 'rebuild' },
+  index: { versions: indexOps, action: 'rebuild' },
+  open: { versions: openOps, action: 'publish' },
+  add: { versions: addOps, action: 'publish' },
+  close: { versions: closeOps, action: 'publish' },
+  abandon: { versions: abandonOps, action: 'publish' }
+}
 
 function table (writable: boolean): Map<string, Map<number, OpVersion>> {
   const ops = new Map<string, Map<number, OpVersion>>()
   const add = (op: string, versions: Record<number, OpVersion>): void => {
-    ops.set(op, new Map(Object.entries(versions).map(([v, h]) => [Number(v), h])))
+    // Copies: a writable depot adds upload methods to its own file/1 and manifest/1.
+    ops.set(op, new Map(Object.entries(versions).map(([v, h]) => [Number(v), { ...h }])))
   }
   add('catalog', catalogOps)
   add('file', fileOps)
@@ -39,7 +52,11 @@ function table (writable: boolean): Map<string, Map<number, OpVersion>> {
   add('publisher', publisherOps)
   add('search', searchOps)
   add('status', statusOps)
-  if (writable) for (const [op, versions] of Object.entries(PROTECTED)) add(op, versions)
+  if (writable) {
+    for (const [op, p] of Object.entries(PROTECTED)) add(op, p.versions)
+    Object.assign(ops.get('file')!.get(1)!, uploads.file)
+    Object.assign(ops.get('manifest')!.get(1)!, uploads.manifest)
+  }
   let body: Buffer | undefined
   add('versions', { 0: versionsOp(() => (body ??= versionsBody(ops))) })
   return ops
@@ -55,18 +72,34 @@ export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotS
   const ops = table(guard !== null)
   const depot = opts.depot
 
-  /** The handler a request will reach, if any: auth runs only for those, and before any body is read. */
-  const handlerFor = (req: FastifyRequest): { op: string, prefix: string | null } | null => {
+  /**
+   * What a protected request will act on, if a handler will run for it:
+   * auth runs only then, and before any body is read.
+   */
+  const accessFor = (req: FastifyRequest): AccessRequest | null => {
     const path = parseDepotPath(req.raw.url ?? '/')
-    if (path === null || !Object.hasOwn(PROTECTED, path.op)) return null
+    if (path === null) return null
+    const upload = (path.op === 'file' || path.op === 'manifest') && path.version === '1' && (req.method === 'POST' || req.method === 'PUT')
+    if (!upload && !Object.hasOwn(PROTECTED, path.op)) return null
     if (path.publisher !== null && !depot.repo.hasPublisher(path.publisher)) return null
     const handlers = path.version !== undefined && /^[0-9]+$/.test(path.version) ? ops.get(path.op)?.get(Number(path.version)) : undefined
-    return handlers?.[req.method as keyof OpVersion] ? { op: path.op, prefix: path.publisher } : null
+    if (!handlers?.[req.method as keyof OpVersion]) return null
+    const arg = path.args.join('/')
+    if (path.op === 'admin' || path.op === 'index') return { publisher: path.publisher, action: 'rebuild' }
+    if (path.op === 'open') {
+      let publisher: string | null = null
+      try { publisher = parseFmri(arg).publisher } catch { /* the handler answers 400 */ }
+      publisher ??= path.publisher ?? depot.repo.defaultPublisher
+      return publisher === null ? { publisher, action: 'publish', authenticateOnly: true } : { publisher, action: 'publish' }
+    }
+    const id = path.op === 'add' ? arg.slice(0, Math.max(arg.lastIndexOf('/'), 0)) : arg
+    const publisher = transactionPublisher(normalizeTransactionId(id))
+    return publisher === null ? { publisher, action: 'publish', authenticateOnly: true } : { publisher, action: 'publish' }
   }
   if (guard !== null) {
     app.addHook('onRequest', async req => {
-      const target = handlerFor(req)
-      if (target !== null) await guard.check(req, { publisher: target.prefix, action: 'rebuild' })
+      const access = accessFor(req)
+      if (access !== null) await guard.check(req, access)
     })
   }
 

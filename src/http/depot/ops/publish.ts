@@ -1,0 +1,119 @@
+/**
+ * The pkg(5) publication operations pkgsend and pkgrecv speak: open/0,
+ * add/0, file/1 POST, manifest/1 POST, close/0, abandon/0. Every error is a
+ * 400 with its message (a 404 would tell the client the operation is
+ * unsupported). The caller was authorized for "publish" in onRequest.
+ */
+import fs from 'node:fs'
+import { BadRequestError } from '../../../errors.js'
+import { normalizeTransactionId } from '../../../store/transactions.js'
+import { parsePythonList } from '../../../ips/validate.js'
+import { readBody, receiveToFile } from '../../body.js'
+import type { OpContext, OpVersion } from '../context.js'
+
+const NO_CACHE = { Pragma: 'no-cache', 'Cache-Control': 'no-cache, no-transform, must-revalidate', Expires: '0' }
+
+function done (ctx: OpContext, headers: Record<string, string> = {}): unknown {
+  return ctx.reply.headers({ ...NO_CACHE, ...headers }).type('text/plain;charset=utf-8').send('')
+}
+
+function transactionId (ctx: OpContext): string {
+  return normalizeTransactionId(ctx.arg)
+}
+
+function subjectOf (ctx: OpContext): string | null {
+  const sub = (ctx.req as { principal?: { claims: { sub?: unknown } } }).principal?.claims.sub
+  return typeof sub === 'string' ? sub : null
+}
+
+async function open (ctx: OpContext): Promise<unknown> {
+  const cr = ctx.req.headers['client-release']
+  const { id } = ctx.depot.publications.open(ctx.arg, typeof cr === 'string' ? cr : undefined, ctx.prefix ?? ctx.depot.repo.defaultPublisher, subjectOf(ctx))
+  return done(ctx, { 'Transaction-ID': id })
+}
+
+/** X-IPkg-SetAttr<N>: key=value headers; a value in [...] must be a literal list. */
+function setAttrs (ctx: OpContext): Record<string, string | string[]> {
+  const attrs: Record<string, string | string[]> = {}
+  for (const [name, raw] of Object.entries(ctx.req.headers)) {
+    if (!name.toLowerCase().startsWith('x-ipkg-setattr')) continue
+    for (const header of Array.isArray(raw) ? raw : [raw ?? '']) {
+      const eq = header.indexOf('=')
+      if (eq <= 0) throw new BadRequestError(`The specified Action attribute, '${header}', is not valid.`)
+      const key = header.slice(0, eq)
+      const value = header.slice(eq + 1)
+      let values: string[] = [value]
+      if (value.startsWith('[') && value.endsWith(']')) {
+        const list = parsePythonList(value)
+        if (list === null) throw new BadRequestError(`The specified Action attribute value, '${value}', is not valid.`)
+        values = list
+      }
+      const prev = attrs[key]
+      const merged = prev === undefined ? values : [...(Array.isArray(prev) ? prev : [prev]), ...values]
+      attrs[key] = merged.length === 1 ? merged[0]! : merged
+    }
+  }
+  return attrs
+}
+
+/** Receives the body into a temporary file; `always` keeps an empty body as a payload (an empty file is content too). */
+async function withBody<T> (ctx: OpContext, always: boolean, fn: (file: string | null) => Promise<T>): Promise<T> {
+  const length = Number(ctx.req.headers['content-length'] ?? 0)
+  if (!Number.isInteger(length) || length < 0) throw new BadRequestError('Content-Length must be a non-negative integer.')
+  const file = always || length > 0 || ctx.req.headers['transfer-encoding'] !== undefined
+    ? await receiveToFile(ctx.req, ctx.depot.repo.payloads.tmp, ctx.depot.config.server.bodyLimit)
+    : null
+  try {
+    return await fn(file !== null && (always || fs.statSync(file).size > 0) ? file : null)
+  } finally {
+    if (file !== null) await fs.promises.rm(file, { force: true })
+  }
+}
+
+async function add (ctx: OpContext): Promise<unknown> {
+  const slash = ctx.arg.lastIndexOf('/')
+  if (slash === -1) throw new BadRequestError('No action type was given: add/0/<transaction-id>/<action-type>.')
+  const id = normalizeTransactionId(ctx.arg.slice(0, slash))
+  const type = ctx.arg.slice(slash + 1)
+  const attrs = setAttrs(ctx)
+  await withBody(ctx, type === 'file' || type === 'license', file => ctx.depot.publications.addAction(id, type, attrs, file))
+  return done(ctx)
+}
+
+async function fileUpload (ctx: OpContext): Promise<unknown> {
+  const attrs = setAttrs(ctx)
+  const basename = typeof attrs.basename === 'string' ? attrs.basename : undefined
+  await withBody(ctx, false, async file => {
+    if (file === null) throw new BadRequestError('A payload must be sent in the body.')
+    await ctx.depot.publications.addFile(transactionId(ctx), basename, file)
+  })
+  return done(ctx)
+}
+
+async function manifestUpload (ctx: OpContext): Promise<unknown> {
+  const body = await readBody(ctx.req, ctx.depot.config.server.bodyLimit)
+  ctx.depot.publications.addManifest(transactionId(ctx), body)
+  return done(ctx)
+}
+
+async function close (ctx: OpContext): Promise<unknown> {
+  const flag = ctx.req.headers['x-ipkg-add-to-catalog']
+  let addNow = true
+  if (flag !== undefined) {
+    if (typeof flag !== 'string' || !/^\s*[+-]?[0-9]+\s*$/.test(flag)) throw new BadRequestError(`X-IPkg-Add-To-Catalog must be an integer, not '${String(flag)}'.`)
+    addNow = Number(flag) !== 0
+  }
+  const { fmri } = ctx.depot.publications.close(transactionId(ctx), addNow)
+  return done(ctx, { 'Package-FMRI': fmri, State: 'PUBLISHED' })
+}
+
+async function abandon (ctx: OpContext): Promise<unknown> {
+  ctx.depot.publications.abandon(transactionId(ctx))
+  return done(ctx)
+}
+
+export const openOps: Record<number, OpVersion> = { 0: { GET: open } }
+export const addOps: Record<number, OpVersion> = { 0: { POST: add, PUT: add } }
+export const closeOps: Record<number, OpVersion> = { 0: { GET: close } }
+export const abandonOps: Record<number, OpVersion> = { 0: { GET: abandon } }
+export const uploads = { file: { POST: fileUpload, PUT: fileUpload }, manifest: { POST: manifestUpload, PUT: manifestUpload } }

@@ -1,0 +1,104 @@
+/**
+ * Committing packages to the catalog of record, incrementally: one op-time
+ * per operation shared by the update-log entries, every touched part and
+ * catalog.attrs, and only the touched catalog files regenerated — all in
+ * the caller's transaction, so a crash leaves the old catalog or the whole
+ * package.
+ */
+import type { JsonValue } from '../ips/canonical-json.js'
+import { catalogPartActions, parseManifest } from '../ips/manifest.js'
+import { type CatalogTime, nowCatalogTime, updateLogName } from '../ips/timestamp.js'
+import { BadRequestError } from '../errors.js'
+import { isValidPublisher } from '../ips/fmri.js'
+import type { Repository } from './repository.js'
+import { regenerateCatalog } from './catalog-writer.js'
+import type { Db } from './db.js'
+import type { PayloadDigests } from './payload-store.js'
+import { indexPackage } from './search-index.js'
+
+export function ensurePublisher (db: Db, name: string, now: CatalogTime): void {
+  db.prepare('INSERT INTO publisher (name, catalog_created, catalog_last_modified) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(name, now, now)
+  if ((db.prepare("SELECT COUNT(*) FROM catalog_file WHERE publisher = ? AND name = 'catalog.attrs'").pluck().get(name) as number) === 0) regenerateCatalog(db, name)
+}
+
+/** pkgrepo add-publisher: an empty publisher with an empty catalog, optionally the repository default. */
+export function addPublisher (repo: Repository, name: string, makeDefault: boolean): void {
+  if (!isValidPublisher(name)) throw new BadRequestError(`'${name}' is not a valid publisher name.`)
+  repo.db.transaction(() => {
+    ensurePublisher(repo.db, name, nowCatalogTime())
+    if (makeDefault) repo.db.prepare("INSERT INTO repository_setting (key, value) VALUES ('publisher/prefix', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(name)
+  })()
+  repo.noteWrite()
+}
+
+export interface NewPackage {
+  readonly publisher: string
+  readonly stem: string
+  readonly version: string
+  readonly published: CatalogTime
+  readonly manifest: Buffer
+  readonly sha1: string
+  readonly payloads: readonly PayloadDigests[]
+}
+
+/** Stores a package (not yet in the catalog) with its part entries, payloads and search index rows. */
+export function storePackage (db: Db, p: NewPackage): number {
+  const id = Number(db.prepare('INSERT INTO package (publisher, stem, version, published, manifest, manifest_sha1, in_catalog) VALUES (?, ?, ?, ?, ?, ?, 0)')
+    .run(p.publisher, p.stem, p.version, p.published, p.manifest, p.sha1).lastInsertRowid)
+  const text = p.manifest.toString('utf8')
+  const insPart = db.prepare('INSERT INTO package_part (package_id, part, actions) VALUES (?, ?, ?)')
+  for (const [part, actions] of catalogPartActions(parseManifest(text))) insPart.run(id, part, JSON.stringify(actions))
+  const insPayload = db.prepare(`INSERT INTO payload (hash, chash, gzip_sha256, file_sha256, size, csize, first_published) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (hash) DO NOTHING`)
+  const insPub = db.prepare('INSERT OR IGNORE INTO publisher_payload (publisher, hash) VALUES (?, ?)')
+  const insAlias = db.prepare('INSERT OR IGNORE INTO payload_alias (digest, hash) VALUES (?, ?)')
+  for (const d of p.payloads) {
+    insPayload.run(d.hash, d.chash, d.gzipSha256, d.fileSha256, d.size, d.csize, p.published)
+    insPub.run(p.publisher, d.hash)
+    insAlias.run(`gzip:sha256:${d.gzipSha256}`, d.hash)
+    insAlias.run(`file:sha256:${d.fileSha256}`, d.hash)
+  }
+  indexPackage(db, id, text)
+  return id
+}
+
+/**
+ * Adds stored packages to their publisher's catalog at one op-time: each
+ * gets an "add" entry in the hourly update log of its locale(s), and the
+ * parts it touches, those logs and catalog.attrs take the op-time.
+ */
+export function addToCatalog (db: Db, publisher: string, packageIds: readonly number[], opTime: CatalogTime): void {
+  if (packageIds.length === 0) return
+  const touched = new Set<string>()
+  const pkgRow = db.prepare('SELECT stem, version, manifest_sha1 FROM package WHERE id = ? AND publisher = ?')
+  const partRows = db.prepare('SELECT part, actions FROM package_part WHERE package_id = ?')
+  const insLog = db.prepare('INSERT INTO update_log_entry (publisher, log, stem, version, op_type, op_time, parts) VALUES (?, ?, ?, ?, ?, ?, ?)')
+  for (const id of packageIds) {
+    const p = pkgRow.get(id, publisher) as { stem: string, version: string, manifest_sha1: string }
+    const byLocale = new Map<string, { [part: string]: JsonValue }>([['C', { 'catalog.base.C': { 'signature-sha-1': p.manifest_sha1, version: p.version } }]])
+    touched.add('catalog.base.C')
+    for (const r of partRows.all(id) as Array<{ part: string, actions: string }>) {
+      const locale = r.part.slice(r.part.lastIndexOf('.') + 1)
+      const entries = byLocale.get(locale) ?? {}
+      entries[r.part] = { actions: JSON.parse(r.actions) as JsonValue, version: p.version }
+      byLocale.set(locale, entries)
+      touched.add(r.part)
+    }
+    for (const [locale, parts] of byLocale) {
+      const log = updateLogName(opTime, locale)
+      insLog.run(publisher, log, p.stem, p.version, 'add', opTime, JSON.stringify(parts))
+      touched.add(log)
+    }
+    db.prepare('UPDATE package SET in_catalog = 1 WHERE id = ?').run(id)
+  }
+  const stamp = db.prepare(`INSERT INTO catalog_stamp (publisher, name, last_modified) VALUES (?, ?, ?)
+    ON CONFLICT (publisher, name) DO UPDATE SET last_modified = excluded.last_modified`)
+  for (const name of touched) stamp.run(publisher, name, opTime)
+  db.prepare('UPDATE publisher SET catalog_last_modified = ? WHERE name = ?').run(opTime, publisher)
+  regenerateCatalog(db, publisher, touched)
+}
+
+/** Packages stored with X-IPkg-Add-To-Catalog: 0 that wait for refresh-packages. */
+export function pendingPackages (db: Db, publisher: string): number[] {
+  return db.prepare('SELECT id FROM package WHERE publisher = ? AND in_catalog = 0 ORDER BY id').pluck().all(publisher) as number[]
+}

@@ -1,0 +1,208 @@
+/**
+ * pkg(5) publication transactions: open, add actions and payloads, then
+ * close (publish) or abandon. State is in SQLite and payloads in the
+ * content-addressed store, so an open transaction survives a restart and a
+ * crash before close leaves nothing visible.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import zlib from 'node:zlib'
+import { BadRequestError } from '../errors.js'
+import { ACTION_TYPES, type Action, type ActionType, attrValues, formatAction } from '../ips/action.js'
+import { sha1Hex } from '../ips/catalog.js'
+import { formatFmri, parseFmri } from '../ips/fmri.js'
+import { pkgGzip } from '../ips/gzip.js'
+import { parseManifest } from '../ips/manifest.js'
+import { pyQuote } from '../ips/quote.js'
+import { type CatalogTime, fmriTimestamp, nowCatalogTime, parseCatalogTime } from '../ips/timestamp.js'
+import { validateAction, validatePackage } from '../ips/validate.js'
+import { formatVersion } from '../ips/version.js'
+import { addToCatalog, ensurePublisher, storePackage } from './publish.js'
+import { digestGzipFile, type PayloadDigests, SHA1_NAME } from './payload-store.js'
+import type { Repository } from './repository.js'
+
+export interface PublicationLimits {
+  readonly maxDecompressedBytes: number
+  readonly maxActions: number
+  readonly maxOpenPerSubject: number
+}
+
+export class NoTransactionError extends BadRequestError {
+  constructor (id: string) { super(`No transaction matching '${id}' could be found.`, 'ERR_NO_TRANSACTION') }
+}
+
+interface TransactionRow { id: string, publisher: string, stem: string, version: string, manifest: string }
+
+/** The publisher a transaction id names ("<epoch>_<quoted FMRI>"), without looking it up. */
+export function transactionPublisher (id: string): string | null {
+  const us = id.indexOf('_')
+  if (us === -1) return null
+  try {
+    return parseFmri(decodeURIComponent(id.slice(us + 1))).publisher
+  } catch {
+    return null
+  }
+}
+
+/** pkg5 compares transaction ids in their quote(s, safe="") form. */
+export function normalizeTransactionId (decoded: string): string {
+  return pyQuote(decoded)
+}
+
+export class Publications {
+  constructor (private readonly repo: Repository, private readonly limits: PublicationLimits) {}
+
+  private get db () { return this.repo.db }
+
+  private row (id: string): TransactionRow {
+    const r = this.db.prepare('SELECT id, publisher, stem, version, manifest FROM pub_transaction WHERE id = ?').get(id) as TransactionRow | undefined
+    if (!r) throw new NoTransactionError(id)
+    return r
+  }
+
+  private touch (id: string, appended: string): void {
+    this.db.prepare('UPDATE pub_transaction SET manifest = manifest || ?, touched = ? WHERE id = ?').run(appended, Date.now(), id)
+  }
+
+  /** open/0: the FMRI gets its timestamp now, unless it brings one (pkgrecv). */
+  open (fmriText: string, clientRelease: string | undefined, defaultPublisher: string | null, subject: string | null): { id: string, fmri: string } {
+    if (fmriText === '') throw new BadRequestError('A valid package FMRI must be specified.')
+    if (!clientRelease) throw new BadRequestError("The specified client_release is invalid: ''")
+    const parsed = parseFmri(fmriText, clientRelease)
+    if (!parsed.version) throw new BadRequestError(`'The specified FMRI, '${formatFmri(parsed)}', has an invalid version.`)
+    const publisher = parsed.publisher ?? defaultPublisher
+    if (publisher === null) throw new BadRequestError(`The specified FMRI, '${formatFmri(parsed)}', must include the publisher prefix as the repository has no default publisher.`)
+    if (subject !== null) {
+      const open = this.db.prepare('SELECT COUNT(*) FROM pub_transaction WHERE subject = ?').pluck().get(subject) as number
+      if (open >= this.limits.maxOpenPerSubject) throw new BadRequestError(`Too many open transactions (${open}); close or abandon some first.`)
+    }
+    let version = parsed.version
+    if (version.timestamp === null) {
+      let t = nowCatalogTime()
+      // Two opens of the same FMRI in one second would collide: take the next free second.
+      for (;;) {
+        const candidate = { ...version, timestamp: fmriTimestamp(t) }
+        if (!this.repo.manifest(publisher, parsed.stem, formatVersion(candidate))) { version = candidate; break }
+        t += 1_000_000n
+      }
+    } else if (this.repo.manifest(publisher, parsed.stem, formatVersion(version))) {
+      throw new BadRequestError(`The specified FMRI, '${formatFmri({ ...parsed, publisher, version })}', already exists or has been restricted.`)
+    }
+    const full = formatFmri({ publisher, stem: parsed.stem, version })
+    const epoch = Number(parseCatalogTime(version.timestamp!) / 1_000_000n)
+    const id = `${epoch}_${pyQuote(full)}`
+    const inserted = this.db.prepare(`INSERT INTO pub_transaction (id, publisher, stem, version, subject, created, touched)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(id, publisher, parsed.stem, formatVersion(version), subject, Date.now(), Date.now())
+    if (inserted.changes === 0) throw new BadRequestError(`Transaction ID '${id}' is already open.`)
+    return { id, fmri: full }
+  }
+
+  /** add/0: one action from X-IPkg-SetAttr headers, its payload (raw) in the body. */
+  async addAction (id: string, type: string, attrs: Record<string, string | string[]>, payloadFile: string | null): Promise<void> {
+    if (!(ACTION_TYPES as readonly string[]).includes(type) || type === 'unknown') throw new BadRequestError(`The specified Action Type, '${type}', is not valid.`)
+    const { hash, ...rest } = attrs
+    let action: Action = { type: type as ActionType, hash: typeof hash === 'string' ? hash : null, attrs: rest }
+    if (payloadFile === null) validateAction(action)
+    this.row(id)
+    if (payloadFile !== null) {
+      const raw = await fs.promises.readFile(payloadFile)
+      const gz = pkgGzip(raw)
+      const d: PayloadDigests = {
+        hash: sha1Hex(raw),
+        chash: sha1Hex(gz),
+        gzipSha256: createHash('sha256').update(gz).digest('hex'),
+        fileSha256: createHash('sha256').update(raw).digest('hex'),
+        size: raw.length,
+        csize: gz.length
+      }
+      await this.storePayload(id, d, gz)
+      action = { ...action, hash: d.hash, attrs: { ...action.attrs, chash: d.chash, 'pkg.content-hash': `gzip:sha256:${d.gzipSha256}`, 'pkg.csize': String(d.csize), 'pkg.size': String(d.size) } }
+    }
+    validateAction(action)
+    this.touch(id, formatAction(action) + '\n')
+  }
+
+  private async storePayload (id: string, d: PayloadDigests, gz: Buffer | null, file?: string): Promise<void> {
+    if (gz !== null) {
+      const tmp = path.join(this.repo.payloads.tmp, `${d.hash}.${randomBytes(6).toString('hex')}`)
+      await fs.promises.writeFile(tmp, gz)
+      try { await this.repo.payloads.put(d.hash, tmp) } finally { await fs.promises.rm(tmp, { force: true }) }
+    } else {
+      await this.repo.payloads.put(d.hash, file!)
+    }
+    this.db.prepare(`INSERT OR IGNORE INTO pub_transaction_payload (transaction_id, hash, chash, gzip_sha256, file_sha256, size, csize)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(id, d.hash, d.chash, d.gzipSha256, d.fileSha256, d.size, d.csize)
+  }
+
+  /** file/1 POST with basename: the client's gzip bytes, kept as they are once they prove to hold that content. */
+  async addFile (id: string, basename: string | undefined, bodyFile: string): Promise<void> {
+    this.row(id)
+    if (basename === undefined) {
+      const raw = await fs.promises.readFile(bodyFile)
+      const gz = pkgGzip(raw)
+      await this.storePayload(id, { hash: sha1Hex(raw), chash: sha1Hex(gz), gzipSha256: createHash('sha256').update(gz).digest('hex'), fileSha256: createHash('sha256').update(raw).digest('hex'), size: raw.length, csize: gz.length }, gz)
+      return
+    }
+    if (!SHA1_NAME.test(basename)) throw new BadRequestError(`The specified basename, '${basename}', is not a SHA-1 payload name.`)
+    let d: PayloadDigests
+    try {
+      d = await digestGzipFile(bodyFile, this.limits.maxDecompressedBytes)
+    } catch (err) {
+      throw new BadRequestError(`The payload for ${basename} is not a valid gzip stream within ${this.limits.maxDecompressedBytes} bytes: ${(err as Error).message}`)
+    }
+    if (d.hash !== basename) throw new BadRequestError(`The payload sent as ${basename} holds content with SHA-1 ${d.hash}.`)
+    await this.storePayload(id, d, null, bodyFile)
+  }
+
+  /** manifest/1 POST: the manifest text (gzip, or raw), appended after the depot's pkg.fmri line. */
+  addManifest (id: string, body: Buffer): void {
+    this.row(id)
+    let text: string
+    try {
+      text = zlib.gunzipSync(body, { maxOutputLength: this.limits.maxDecompressedBytes }).toString('utf8')
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new BadRequestError('The manifest decompresses to more than the allowed size.')
+      text = body.toString('utf8')
+    }
+    const actions = parseManifest(text, this.limits.maxActions)
+    for (const a of actions) validateAction(a)
+    this.touch(id, text.endsWith('\n') || text === '' ? text : text + '\n')
+  }
+
+  abandon (id: string): void {
+    this.row(id)
+    this.db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id)
+  }
+
+  /** close/0: validates and publishes the package, adding it to the catalog unless asked not to. */
+  close (id: string, addToCatalogNow: boolean): { fmri: string } {
+    const t = this.row(id)
+    const fmri = `pkg://${t.publisher}/${t.stem}@${t.version}`
+    const manifest = Buffer.from(`set name=pkg.fmri value=${fmri}\n${t.manifest}`, 'utf8')
+    const actions = parseManifest(manifest.toString('utf8'), this.limits.maxActions)
+    validatePackage(actions)
+    const txPayloads = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM pub_transaction_payload WHERE transaction_id = ?').all(id) as PayloadDigests[]
+    const byHash = new Map(txPayloads.map(p => [p.hash, p]))
+    const known = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM payload WHERE hash = ?')
+    for (const a of actions) {
+      for (const h of a.hash ? [a.hash, ...attrValues(a, 'chain')] : attrValues(a, 'chain')) {
+        if (byHash.has(h)) continue
+        const stored = known.get(h) as PayloadDigests | undefined
+        if (!stored) throw new BadRequestError(`The payload ${h} of a ${a.type} action was never sent to this transaction.`)
+        byHash.set(h, stored)
+      }
+    }
+    const published = parseCatalogTime(t.version.slice(t.version.lastIndexOf(':') + 1))
+    const db = this.db
+    db.transaction(() => {
+      const opTime: CatalogTime = nowCatalogTime()
+      ensurePublisher(db, t.publisher, opTime)
+      const pkgId = storePackage(db, { publisher: t.publisher, stem: t.stem, version: t.version, published, manifest, sha1: sha1Hex(manifest), payloads: [...byHash.values()] })
+      if (addToCatalogNow) addToCatalog(db, t.publisher, [pkgId], opTime)
+      db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id)
+    })()
+    this.repo.noteWrite()
+    return { fmri }
+  }
+}
