@@ -3,48 +3,64 @@
  * the obsolete/renamed rules of a transaction), with pkg5's wording where
  * clients show it.
  */
-import { type Action, ActionError, attrValue, attrValues } from './action.js'
+import { type Action, ActionError, attrValue, attrValues, formatAction, KEY_ATTRIBUTES } from './action.js'
 
 export const DEPEND_TYPES = new Set(['require', 'optional', 'exclude', 'incorporate', 'conditional', 'require-any', 'group', 'group-any', 'parent', 'origin'])
 
-const REQUIRED: Record<string, readonly string[]> = {
-  set: ['name'], depend: ['fmri', 'type'], dir: ['path', 'mode', 'owner', 'group'], file: ['path', 'mode', 'owner', 'group'],
-  link: ['path', 'target'], hardlink: ['path', 'target'], group: ['groupname'], user: ['username'], driver: ['name'],
-  license: ['license'], legacy: ['pkg'], signature: ['algorithm']
-}
 const MODE = /^(?:[0-7]{3,4}|0[0-7]{4})$/
+const MODE_FORM = "value must be of the form '644', '0644', or '04755'."
 
-export function validateAction (a: Action): void {
-  const bad = (why: string): never => { throw new ActionError(`invalid ${a.type} action: ${why}`) }
-  for (const k of REQUIRED[a.type] ?? []) {
-    const vals = attrValues(a, k)
-    if (vals.length === 0) bad(`missing required attribute '${k}'`)
-    if (vals.some(v => v.trim() === '')) bad(`attribute '${k}' must not be empty`)
+/** Publication-time validation of one action, worded as pkg5's Action.validate. */
+export function validateAction (a: Action, opts: { payloadPending?: boolean } = {}): void {
+  const key = KEY_ATTRIBUTES[a.type]
+  if (key !== undefined && attrValues(a, key).length === 0) {
+    throw new ActionError(`invalid action, '${formatAction(a)}': no value specified for key attribute '${key}'`)
   }
-  if ((a.type === 'file' || a.type === 'license') && !a.hash) bad('missing payload hash')
-  const mode = attrValue(a, 'mode')
-  if (mode !== undefined && (Array.isArray(a.attrs.mode) || !MODE.test(mode))) bad(`mode '${String(a.attrs.mode)}' is not 3 to 5 octal digits`)
-  for (const k of ['owner', 'group', 'path']) if (Array.isArray(a.attrs[k]) && a.type !== 'set') bad(`attribute '${k}' may have only one value`)
-  if (a.type === 'depend' && !DEPEND_TYPES.has(attrValue(a, 'type') ?? '')) bad(`unknown dependency type '${attrValue(a, 'type')}'`)
+  const errors: string[] = []
+  const single = (k: string): string | undefined => {
+    const v = a.attrs[k]
+    if (Array.isArray(v)) { errors.push(`${k} may only have one value`); return undefined }
+    return v
+  }
+  if (a.type === 'file' || a.type === 'dir') {
+    const mode = single('mode')
+    if (mode === undefined || mode === '') errors.push(`mode is required; ${MODE_FORM}`)
+    else if (!MODE.test(mode)) errors.push(`'${mode}' is not a valid mode; ${MODE_FORM}`)
+    for (const k of ['owner', 'group']) {
+      const v = single(k)
+      if (v === undefined || v.trim() === '') errors.push(`${k} is required`)
+    }
+  }
+  if (a.type === 'depend') {
+    const type = single('type')
+    if (type === undefined) errors.push('type is required')
+    else if (!DEPEND_TYPES.has(type)) errors.push(`Unknown type '${type}' in depend action`)
+  }
+  if ((a.type === 'file' || a.type === 'license') && !a.hash && !opts.payloadPending) errors.push('a payload hash is required')
+  if (a.type === 'signature' && attrValues(a, 'algorithm').length === 0) errors.push('algorithm is required')
+  if (errors.length > 0) throw new ActionError(`The action '${formatAction(a)}' has invalid attribute(s):\n  ${errors.join('\n  ')}`)
 }
 
-function setValue (actions: readonly Action[], name: string): string | undefined {
-  return actions.find(a => a.type === 'set' && attrValue(a, 'name') === name)?.attrs.value as string | undefined
+function isTrue (actions: readonly Action[], name: string): boolean {
+  return actions.some(a => a.type === 'set' && attrValue(a, 'name') === name && attrValue(a, 'value') === 'true')
 }
 
-/** The obsolete and renamed package rules, checked when a package is closed. */
-export function validatePackage (actions: readonly Action[]): void {
-  const obsolete = setValue(actions, 'pkg.obsolete') === 'true'
-  const renamed = setValue(actions, 'pkg.renamed') === 'true'
-  if (obsolete && renamed) throw new ActionError('A package may not be both obsolete and renamed.')
+/**
+ * The obsolete and renamed package rules, as actions arrive; `complete`
+ * adds the rule that can only be checked at close.
+ */
+export function validatePackage (actions: readonly Action[], complete: boolean): void {
+  const obsolete = isTrue(actions, 'pkg.obsolete')
+  const renamed = isTrue(actions, 'pkg.renamed')
+  if (obsolete && renamed) throw new ActionError('A package may not  be marked for both obsoletion and renaming.')
   if (obsolete) {
     const other = actions.find(a => a.type !== 'set' && a.type !== 'signature')
-    if (other) throw new ActionError(`An obsolete package may contain only set and signature actions, not ${other.type}.`)
+    if (other) throw new ActionError(`A '${other.type}' action cannot be present in an obsolete package: ${formatAction(other)}`)
   }
   if (renamed) {
     const other = actions.find(a => a.type !== 'set' && a.type !== 'depend' && a.type !== 'signature')
-    if (other) throw new ActionError(`A renamed package may contain only set, depend and signature actions, not ${other.type}.`)
-    if (!actions.some(a => a.type === 'depend' && attrValue(a, 'type') === 'require')) throw new ActionError('A renamed package must have at least one require dependency.')
+    if (other) throw new ActionError(`A '${other.type}' action cannot be present in a renamed package: ${formatAction(other)}`)
+    if (complete && !actions.some(a => a.type === 'depend')) throw new ActionError("A renamed package must contain at least one 'depend' action.")
   }
 }
 

@@ -92,6 +92,9 @@ export class Publications {
     const full = formatFmri({ publisher, stem: parsed.stem, version })
     const epoch = Number(parseCatalogTime(version.timestamp!) / 1_000_000n)
     const id = `${epoch}_${pyQuote(full)}`
+    // pkg5 creates an unknown publisher at open; the token was authorized for it.
+    ensurePublisher(this.db, publisher, nowCatalogTime())
+    this.repo.noteWrite()
     const inserted = this.db.prepare(`INSERT INTO pub_transaction (id, publisher, stem, version, subject, created, touched)
       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(id, publisher, parsed.stem, formatVersion(version), subject, Date.now(), Date.now())
     if (inserted.changes === 0) throw new BadRequestError(`Transaction ID '${id}' is already open.`)
@@ -103,7 +106,8 @@ export class Publications {
     if (!(ACTION_TYPES as readonly string[]).includes(type) || type === 'unknown') throw new BadRequestError(`The specified Action Type, '${type}', is not valid.`)
     const { hash, ...rest } = attrs
     let action: Action = { type: type as ActionType, hash: typeof hash === 'string' ? hash : null, attrs: rest }
-    if (payloadFile === null) validateAction(action)
+    if (payloadFile !== null) action.attrs['pkg.size'] = String((await fs.promises.stat(payloadFile)).size)
+    validateAction(action, { payloadPending: payloadFile !== null })
     this.row(id)
     if (payloadFile !== null) {
       const raw = await fs.promises.readFile(payloadFile)
@@ -120,7 +124,9 @@ export class Publications {
       action = { ...action, hash: d.hash, attrs: { ...action.attrs, chash: d.chash, 'pkg.content-hash': `gzip:sha256:${d.gzipSha256}`, 'pkg.csize': String(d.csize), 'pkg.size': String(d.size) } }
     }
     validateAction(action)
-    this.touch(id, formatAction(action) + '\n')
+    const line = formatAction(action) + '\n'
+    validatePackage(parseManifest(this.row(id).manifest + line), false)
+    this.touch(id, line)
   }
 
   private async storePayload (id: string, d: PayloadDigests, gz: Buffer | null, file?: string): Promise<void> {
@@ -136,8 +142,9 @@ export class Publications {
   }
 
   /** file/1 POST with basename: the client's gzip bytes, kept as they are once they prove to hold that content. */
-  async addFile (id: string, basename: string | undefined, bodyFile: string): Promise<void> {
+  async addFile (id: string, basename: string | undefined, bodyFile: string | null): Promise<void> {
     this.row(id)
+    if (bodyFile === null) throw new BadRequestError('A payload must be sent in the body.')
     if (basename === undefined) {
       const raw = await fs.promises.readFile(bodyFile)
       const gz = pkgGzip(raw)
@@ -167,6 +174,7 @@ export class Publications {
     }
     const actions = parseManifest(text, this.limits.maxActions)
     for (const a of actions) validateAction(a)
+    validatePackage(parseManifest(this.row(id).manifest).concat(actions), false)
     this.touch(id, text.endsWith('\n') || text === '' ? text : text + '\n')
   }
 
@@ -181,7 +189,7 @@ export class Publications {
     const fmri = `pkg://${t.publisher}/${t.stem}@${t.version}`
     const manifest = Buffer.from(`set name=pkg.fmri value=${fmri}\n${t.manifest}`, 'utf8')
     const actions = parseManifest(manifest.toString('utf8'), this.limits.maxActions)
-    validatePackage(actions)
+    validatePackage(actions, true)
     const txPayloads = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM pub_transaction_payload WHERE transaction_id = ?').all(id) as PayloadDigests[]
     const byHash = new Map(txPayloads.map(p => [p.hash, p]))
     const known = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM payload WHERE hash = ?')

@@ -5,6 +5,7 @@ import { GOLDEN } from './depot.js'
 
 export interface Exchange {
   readonly name: string
+  readonly trace?: string
   readonly depot_mode?: string
   readonly reference_quirk?: string
   readonly request: { method: string, path: string, headers: Record<string, string | string[]>, body_text?: string, body_base64?: string }

@@ -20,6 +20,15 @@ export async function replayTrace (port: number, trace: readonly Exchange[], tok
     const goldenId = x.response.headers['Transaction-Id']
     const mine = res.headers['transaction-id']
     if (goldenId !== undefined && typeof mine === 'string') ids.set(goldenId, mine)
+    // A package published in the trace has its own timestamp here: later requests naming it follow.
+    const goldenFmri = x.response.headers['Package-Fmri']
+    const myFmri = res.headers['package-fmri']
+    if (goldenFmri !== undefined && typeof myFmri === 'string') {
+      const ts = (f: string): string => f.slice(f.lastIndexOf(':') + 1)
+      ids.set(ts(goldenFmri), ts(myFmri))
+      const epoch = (s: string): string => String(Date.UTC(+s.slice(0, 4), +s.slice(4, 6) - 1, +s.slice(6, 8), +s.slice(9, 11), +s.slice(11, 13), +s.slice(13, 15)) / 1000)
+      ids.set(`${epoch(ts(goldenFmri))}_`, `${epoch(ts(myFmri))}_`)
+    }
     out.push({ x, res })
   }
   return out

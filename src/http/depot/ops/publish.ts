@@ -83,10 +83,7 @@ async function add (ctx: OpContext): Promise<unknown> {
 async function fileUpload (ctx: OpContext): Promise<unknown> {
   const attrs = setAttrs(ctx)
   const basename = typeof attrs.basename === 'string' ? attrs.basename : undefined
-  await withBody(ctx, false, async file => {
-    if (file === null) throw new BadRequestError('A payload must be sent in the body.')
-    await ctx.depot.publications.addFile(transactionId(ctx), basename, file)
-  })
+  await withBody(ctx, false, async file => { await ctx.depot.publications.addFile(transactionId(ctx), basename, file) })
   return done(ctx)
 }
 
@@ -100,7 +97,8 @@ async function close (ctx: OpContext): Promise<unknown> {
   const flag = ctx.req.headers['x-ipkg-add-to-catalog']
   let addNow = true
   if (flag !== undefined) {
-    if (typeof flag !== 'string' || !/^\s*[+-]?[0-9]+\s*$/.test(flag)) throw new BadRequestError(`X-IPkg-Add-To-Catalog must be an integer, not '${String(flag)}'.`)
+    // pkg5's message is just the header's name.
+    if (typeof flag !== 'string' || !/^\s*[+-]?[0-9]+\s*$/.test(flag)) throw new BadRequestError('X-IPkg-Add-To-Catalog')
     addNow = Number(flag) !== 0
   }
   const { fmri } = ctx.depot.publications.close(transactionId(ctx), addNow)

@@ -1,0 +1,58 @@
+/**
+ * publish-errors.jsonl: the publication error cases, with the reference's
+ * statuses and messages; append (pkgsign) is not offered yet and answers
+ * as an unsupported operation.
+ */
+import t from 'tap'
+import { addPublisher } from '../../src/store/publish.js'
+import { startDepot } from '../helpers/depot.js'
+import { exchanges } from '../helpers/golden.js'
+import { errorMessage, request } from '../helpers/http.js'
+import { LocalIssuer } from '../helpers/issuer.js'
+import { replayTrace } from '../helpers/replay.js'
+
+const issuer = await LocalIssuer.start()
+await issuer.addKey('k1')
+t.teardown(() => issuer.close())
+const depot = await startDepot({
+  source: null,
+  extraConfig: `
+[auth]
+resource = "https://depot.test"
+[[auth.issuers]]
+id = "corp"
+issuer = "${issuer.url}"
+audiences = ["https://depot.test"]
+algorithms = ["RS256"]
+token_type = "at+jwt"
+scopes_claim = "/scope"
+publishers_claim = "/depot_publishers"
+[auth.issuers.actions]
+publish = ["depot:publish"]
+`
+})
+t.teardown(() => depot.close())
+addPublisher(depot.repo, 'test', true)
+
+const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'newpub.example'] })
+const results = await replayTrace(depot.port, exchanges('publish-errors.jsonl'), token)
+
+for (const { x, res } of results) {
+  const name = `${x.trace ?? ''}: ${x.request.method} ${x.request.path.slice(0, 60)}`
+  if (x.request.path.includes('/append/0/') || x.trace === 'append-add-non-signature' || x.trace === 'append-abandon') {
+    t.ok(res.status === 404 || res.status === 400, `${name}: append is not offered (${res.status})`)
+    continue
+  }
+  if (x.trace === 'abandon-malformed-id') {
+    t.equal(res.status, 400, `${name}: a malformed id is a bad request, not a 500`)
+    continue
+  }
+  t.equal(res.status, x.response.status, `${name}: status`)
+  const volatile = (m: string | undefined): string | undefined => m?.replace(/[0-9]{8}T[0-9]{6}Z/g, 'TIMESTAMP').replace(/[0-9]{10}_/g, 'EPOCH_')
+  if (x.response.status === 400) t.equal(volatile(errorMessage(res.body)), volatile(x.response.error_message), `${name}: message`)
+}
+
+t.test('a publisher created by open is served at once', async t => {
+  const attrs = await request(depot.port, 'GET', '/newpub.example/catalog/1/catalog.attrs')
+  t.equal(attrs.status, 200, 'no restart needed (pkg.depotd answers 400 Unknown publisher until restarted)')
+})
