@@ -11,6 +11,8 @@ import { ByteLru } from './compression.js'
 import type { DepotServices } from './depot/context.js'
 import { JobQueue } from '../jobs.js'
 import { Publications } from '../store/transactions.js'
+import { SearchPool } from '../store/search-pool.js'
+import path from 'node:path'
 import { adminApi } from './api/admin.js'
 import { authPlugin } from './auth.js'
 import { depotProtocol } from './depot/plugin.js'
@@ -72,8 +74,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       maxDecompressedBytes: Math.min(32 * config.server.bodyLimit, 64 * 1024 ** 3),
       maxActions: 100_000,
       maxOpenPerSubject: 100
-    })
+    }),
+    search: new SearchPool(path.join(repo.dataDir, 'depot.sqlite'), { maxRows: 2_000_000, timeBudgetMs: 5000 })
   }
+  app.addHook('onClose', async () => { await depot.search.close() })
   app.decorate('depot', depot)
 
   app.addHook('onRequest', async (req, reply) => {

@@ -5,8 +5,10 @@
  * those that also carry a matching token; package results are sets.
  */
 import { compareVersionStrings } from '../ips/catalog.js'
+import { keyValue, parseAction } from '../ips/action.js'
 import { matchLabel } from '../ips/search-tokens.js'
-import { type Fields, type QueryNode, RETURN_ACTIONS, returnTypeOf } from '../ips/search-query.js'
+import { pyQuote } from '../ips/quote.js'
+import { type Fields, parseQuery, type QueryNode, type QuerySpec, RETURN_ACTIONS, returnTypeOf, toPackages } from '../ips/search-query.js'
 import { ServiceUnavailableError } from '../errors.js'
 import type { Db } from './db.js'
 
@@ -159,4 +161,28 @@ export class SearchEngine {
     }
     return [...set].sort()
   }
+}
+
+/** The search/1 result lines of one query ("<index> 2 <fmri> <match> <action>" or "<index> 1 <fmri>"). */
+export function resultLines (db: Db, publisher: string, spec: QuerySpec, index: number, limits: SearchLimits): string[] {
+  const engine = new SearchEngine(db, publisher, spec.caseSensitive, limits)
+  const tree = parseQuery(spec.text)
+  const start = Math.max(spec.startPoint ?? 0, 0)
+  const keep = <T>(all: T[]): T[] => all.slice(start, spec.numToReturn === null ? undefined : start + Math.max(spec.numToReturn, 0))
+  if (spec.returnType === RETURN_ACTIONS && tree.kind !== 'pkgs') {
+    return keep(engine.actions(tree)).map(h => `${index} 2 pkg:/${h.stem}@${h.version} ${pyQuote(h.label, '/')} ${h.line}`)
+  }
+  const pkgs = spec.returnType === RETURN_ACTIONS ? engine.packages(tree) : engine.packages(toPackages(tree))
+  return keep(pkgs).map(p => `${index} 1 ${p}`)
+}
+
+/** search/0 lines: "<index> <fmri> <action> <value>", case-insensitive. */
+export function legacyResultLines (db: Db, publisher: string, token: string, limits: SearchLimits): string[] {
+  const engine = new SearchEngine(db, publisher, false, limits)
+  const tree = parseQuery(token)
+  if (tree.kind === 'pkgs') return []
+  return engine.actions(tree).map(h => {
+    const value = h.actionType === 'set' ? h.label : keyValue(parseAction(h.line)) ?? ''
+    return `${h.key} pkg:/${h.stem}@${h.version} ${h.actionType} ${value}`
+  })
 }

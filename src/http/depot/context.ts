@@ -7,6 +7,7 @@ import type { DepotConfig } from '../../config.js'
 import type { Repository } from '../../store/repository.js'
 import type { JobQueue } from '../../jobs.js'
 import type { Publications } from '../../store/transactions.js'
+import type { SearchPool } from '../../store/search-pool.js'
 import type { ByteLru } from '../compression.js'
 
 export interface RequestCounters { catalog: number, file: number, manifests: number }
@@ -19,6 +20,7 @@ export interface DepotServices {
   readonly counters: RequestCounters
   readonly jobs: JobQueue
   readonly publications: Publications
+  readonly search: SearchPool
 }
 
 export interface OpContext {
