@@ -26,7 +26,7 @@ async function freePort (): Promise<number> {
 }
 
 async function waitForHttp (url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 3000; i++) {
     try { if ((await fetch(url)).ok) return } catch { /* not yet */ }
     await new Promise(r => setTimeout(r, 100))
   }
@@ -47,7 +47,9 @@ async function load (name: string, url: string, headers: Record<string, string> 
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ips-depot-bench-'))
 const repoDir = path.join(work, 'repo')
-const filler = Array.from({ length: 200 }, (_, i) => ({ stem: `bench/filler/pkg${i}`, payloadSizes: [] as number[] }))
+// Enough packages and actions for search to be measured on a real-sized index (tens of thousands of actions).
+const SEARCH_PACKAGES = Number(process.env.BENCH_SEARCH_PACKAGES ?? 3000)
+const filler = Array.from({ length: SEARCH_PACKAGES }, (_, i) => ({ stem: `bench/filler/pkg${i}`, payloadSizes: Array.from({ length: 8 }, (_, j) => 32 + ((i * 8 + j) % 200)) }))
 const { payloads } = makeRepository(repoDir, 'bench', [{ stem: 'bench/small', payloadSizes: [4096] }, { stem: 'bench/large', payloadSizes: [1048576] }, ...filler])
 
 const depotPort = await freePort()
@@ -84,6 +86,18 @@ try {
     rows.push({ depot: d, ceiling: c, bytes: Buffer.from(bodies[p]![1], 'base64').length })
     console.log(`${name}: depot ${d.reqs.toFixed(0)} req/s, ceiling ${c.reqs.toFixed(0)} req/s, ratio ${(d.reqs / c.reqs * 100).toFixed(0)}%`)
   }
+  const searches: Array<[string, string]> = [
+    ['search: one term', `${base}/bench/search/1/False_2_None_None_pkg1234`],
+    ['search: field query', `${base}/bench/search/1/False_2_None_None_%3Afile%3Abasename%3A9000`],
+    ['search: glob, packages', `${base}/bench/search/1/False_1_None_None_pkg12%2A`],
+    ['search: two terms AND', `${base}/bench/search/1/False_1_None_None_benchmark%20AND%20pkg42`]
+  ]
+  const searchRows: Row[] = []
+  for (const [name, url] of searches) {
+    const r = await load(name, url)
+    searchRows.push(r)
+    console.log(`${name}: ${r.reqs.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`)
+  }
   const z = await load('catalog part, zstd', `${base}/bench/catalog/1/catalog.summary.C`, { 'Accept-Encoding': 'zstd' })
   const zres = await fetch(`${base}/bench/catalog/1/catalog.summary.C`, { headers: { 'Accept-Encoding': 'zstd' } })
   const zbytes = Number(zres.headers.get('content-length'))
@@ -101,6 +115,12 @@ try {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(r => `| ${r.depot.name} | ${r.bytes} | ${r.depot.reqs.toFixed(0)} | ${r.depot.mbs.toFixed(1)} | ${r.depot.p50} | ${r.depot.p99} | ${r.ceiling.reqs.toFixed(0)} | ${(r.depot.reqs / r.ceiling.reqs * 100).toFixed(0)}% | ${r.depot.errors} |`),
     `| catalog part with Accept-Encoding: zstd | ${zbytes} | ${z.reqs.toFixed(0)} | ${z.mbs.toFixed(1)} | ${z.p50} | ${z.p99} | – | – | ${z.errors} |`,
+    '',
+    `Search on a synthetic catalog of ${SEARCH_PACKAGES + 2} packages (${(SEARCH_PACKAGES * 8 + 2)} file actions), in the search worker:`,
+    '',
+    '| query | req/s | p50 ms | p99 ms | errors |',
+    '|---|---:|---:|---:|---:|',
+    ...searchRows.map(r => `| ${r.name} | ${r.reqs.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`),
     '',
     `Depot RSS after the run: ${rss.toFixed(0)} MiB. zstd catalog part: ${zbytes} of ${rows[1]!.bytes} bytes (${(zbytes / rows[1]!.bytes * 100).toFixed(1)}%).`,
     ''

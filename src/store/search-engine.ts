@@ -79,21 +79,32 @@ export class SearchEngine {
   private termSearch (term: string, f: Fields): ActionHit[] {
     const where = ['p.publisher = ?', 'p.in_catalog = 1']
     const params: unknown[] = [this.publisher]
-    const glob = !this.caseSensitive || isGlob(term)
+    const column = this.caseSensitive ? 't.token' : 't.token_lower'
+    const pattern = this.caseSensitive ? term : term.toLowerCase()
     let exact: RegExp | null = null
-    if (!glob) {
-      where.push('t.token = ?'); params.push(term)
+    let byToken = true
+    if (!isGlob(term)) {
+      where.push(`${column} = ?`); params.push(pattern)
     } else if (!onlyWildcards(term)) {
-      const pattern = this.caseSensitive ? term : term.toLowerCase()
-      where.push(`t.${this.caseSensitive ? 'token' : 'token_lower'} GLOB ?`)
-      params.push(pattern.replace(/\[!/g, '[^'))
+      // The literal prefix bounds an index range; the glob itself is checked on what the range yields.
+      const prefix = /^[^*?[]*/.exec(pattern)![0]
+      if (prefix !== '') {
+        where.push(`${column} >= ? AND ${column} < ?`)
+        params.push(prefix, prefix.slice(0, -1) + String.fromCodePoint(prefix.codePointAt(prefix.length - 1)! + 1))
+      } else {
+        byToken = false
+      }
       exact = globRegExp(pattern, false)
+    } else {
+      byToken = false
     }
     if (f.actionType !== null) { where.push('a.action_type = ?'); params.push(f.actionType) }
     if (f.key !== null) { where.push('t.key = ?'); params.push(f.key) }
     const pkg = this.pkgMatcher(f)
+    // With a token range, drive the join from the token index (CROSS JOIN fixes the order for SQLite's planner).
+    const join = byToken ? 'CROSS JOIN' : 'JOIN'
     const stmt = this.db.prepare(`SELECT a.id, a.action_type, a.seq, a.line, t.token, t.token_lower, t.key, t.full_value, p.stem, p.version
-      FROM search_token t JOIN search_action a ON a.id = t.action_id JOIN package p ON p.id = a.package_id WHERE ${where.join(' AND ')}`)
+      FROM search_token t ${join} search_action a ON a.id = t.action_id ${join} package p ON p.id = a.package_id WHERE ${where.join(' AND ')}`)
     const hits: ActionHit[] = []
     for (const r of stmt.iterate(...params) as Iterable<{ id: number, action_type: string, seq: number, line: string, token: string, token_lower: string, key: string, full_value: string | null, stem: string, version: string }>) {
       this.tick()
