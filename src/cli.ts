@@ -8,6 +8,7 @@ import { type DepotConfig, loadConfig, parseListen } from './config.js'
 import { ConfigError } from './errors.js'
 import { buildApp } from './http/app.js'
 import { importRepository, type ImportProgress } from './store/import.js'
+import { startAuthProxy, TokenProvider, type TokenSource } from './auth-proxy.js'
 import { addPublisher } from './store/publish.js'
 import { rebuild } from './store/rebuild.js'
 import { Repository } from './store/repository.js'
@@ -17,6 +18,7 @@ const USAGE = `usage:
   ips-depot import DIR [--config FILE] [--data DIR] [--replace]
   ips-depot rebuild [--publisher NAME] [--catalog] [--index] [--config FILE] [--data DIR]
   ips-depot add-publisher NAME [--default] [--config FILE] [--data DIR]
+  ips-depot auth-proxy --upstream URL [--listen 127.0.0.1:PORT] (--token-file F | --token-env VAR | --token-command CMD)
   ips-depot check-config [--config FILE]`
 
 function configFrom (values: { config?: string | undefined, listen?: string | undefined, data?: string | undefined }): DepotConfig {
@@ -72,7 +74,11 @@ async function main (argv: string[]): Promise<number> {
       publisher: { type: 'string' },
       catalog: { type: 'boolean' },
       index: { type: 'boolean' },
-      default: { type: 'boolean' }
+      default: { type: 'boolean' },
+      upstream: { type: 'string' },
+      'token-file': { type: 'string' },
+      'token-env': { type: 'string' },
+      'token-command': { type: 'string' }
     }
   })
   switch (command) {
@@ -115,6 +121,20 @@ async function main (argv: string[]): Promise<number> {
         repo.close()
       }
       return 0
+    }
+    case 'auth-proxy': {
+      if (!values.upstream) throw new Error(USAGE)
+      const sources = [values['token-file'] && { file: values['token-file'] }, values['token-env'] && { env: values['token-env'] }, values['token-command'] && { command: values['token-command'] }].filter(Boolean) as TokenSource[]
+      if (sources.length !== 1) throw new Error('auth-proxy needs exactly one of --token-file, --token-env, --token-command')
+      const listen = parseListen(values.listen ?? '127.0.0.1:10081', '--listen')
+      // The proxy adds a publisher's token to whatever reaches it: never listen beyond loopback.
+      if (!['127.0.0.1', '::1', 'localhost'].includes(listen.host)) throw new Error('auth-proxy listens on loopback only')
+      const server = await startAuthProxy(new URL(values.upstream), new TokenProvider(sources[0]!), listen)
+      const addr = server.address() as { port: number }
+      console.log(`auth-proxy listening at http://${listen.host}:${addr.port}/ -> ${values.upstream}`)
+      process.once('SIGINT', () => server.close())
+      process.once('SIGTERM', () => server.close())
+      return -1
     }
     case 'check-config': {
       const cfg = configFrom(values)

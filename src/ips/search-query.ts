@@ -8,6 +8,7 @@
 import { BadRequestError, DepotError } from '../errors.js'
 
 export const MAX_TERMS = 100
+export const MAX_QUERY_CHARS = 4096
 
 /** Malformed query fields: pkg5 answers 404 (the client reads it as "unsupported"). */
 export class MalformedQueryError extends DepotError {
@@ -50,6 +51,7 @@ export function parseQueryString (s: string): QuerySpec {
   if (startPoint === null && start !== 'None') throw bad('start_point', start)
   const returnType = pyInt(rt)
   if (returnType !== RETURN_PACKAGES && returnType !== RETURN_ACTIONS) throw bad('return_type', rt)
+  if (text.length > MAX_QUERY_CHARS) throw new QueryParseError(`The query is longer than ${MAX_QUERY_CHARS} characters.`)
   const terms = text.split(' ').length
   if (terms > MAX_TERMS) throw new QueryParseError(`The number of terms in the query is ${terms}, which exceeds the maximum supported value of ${MAX_TERMS} terms.`)
   return { caseSensitive: cs === 'True', returnType, numToReturn, startPoint, text }

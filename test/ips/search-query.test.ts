@@ -12,6 +12,7 @@ t.test('query strings: five fields, pkg5 wording, 404 for bad fields', async t =
   t.throws(() => parseQueryString('False_3_None_None_foo'), { status: 404, message: /return_type had a bad value of '3'/ })
   t.throws(() => parseQueryString('False_2__None_foo'), { status: 404, message: /num_to_return had a bad value of ''/ })
   t.throws(() => parseQueryString('False_2_None_x_foo'), { status: 404, message: /start_point had a bad value of 'x'/ })
+  t.throws(() => parseQueryString('False_2_None_None_' + 'a'.repeat(5000)), { status: 400, message: /longer than 4096 characters/ })
   t.throws(() => parseQueryString('False_2_None_None_' + Array(101).fill('a').join(' ')), { status: 400, message: /101, which exceeds the maximum supported value of 100 terms/ })
 })
 

@@ -1,0 +1,80 @@
+/**
+ * The stock tools publish through `ips-depot auth-proxy`: the recorded
+ * pkgsend trace, sent without any token, succeeds through the proxy, which
+ * adds one read from a file (and re-reads it when it nears expiry).
+ */
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { TokenProvider, startAuthProxy } from '../../src/auth-proxy.js'
+import { addPublisher } from '../../src/store/publish.js'
+import { ROOT, startDepot, tempDir } from '../helpers/depot.js'
+import { exchanges, replayHeaders } from '../helpers/golden.js'
+import { request } from '../helpers/http.js'
+import { LocalIssuer } from '../helpers/issuer.js'
+
+const issuer = await LocalIssuer.start()
+await issuer.addKey('k1')
+t.teardown(() => issuer.close())
+const depot = await startDepot({
+  source: null,
+  extraConfig: `
+[auth]
+resource = "https://depot.test"
+[[auth.issuers]]
+id = "corp"
+issuer = "${issuer.url}"
+audiences = ["https://depot.test"]
+algorithms = ["RS256"]
+token_type = "at+jwt"
+scopes_claim = "/scope"
+publishers_claim = "/depot_publishers"
+[auth.issuers.actions]
+publish = ["depot:publish"]
+`
+})
+t.teardown(() => depot.close())
+addPublisher(depot.repo, 'test', true)
+addPublisher(depot.repo, 'example.org', false)
+const dir = tempDir()
+t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+const tokenFile = path.join(dir, 'token')
+const sign = (ttl: number): Promise<string> => issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'example.org'], exp: Math.floor(Date.now() / 1000) + ttl })
+
+t.test('pkgsend through the proxy, without a token of its own', async t => {
+  fs.writeFileSync(tokenFile, await sign(300))
+  const proxy = await startAuthProxy(new URL(depot.url), new TokenProvider({ file: tokenFile }), { host: '127.0.0.1', port: 0 })
+  t.teardown(() => { proxy.closeAllConnections(); proxy.close() })
+  const port = (proxy.address() as { port: number }).port
+  const ids = new Map<string, string>()
+  for (const x of exchanges('publish-pkgsend-upload.jsonl')) {
+    let p = x.request.path
+    for (const [g, m] of ids) p = p.split(g).join(m)
+    const body = x.request.body_base64 !== undefined ? Buffer.from(x.request.body_base64, 'base64') : x.request.body_text
+    const res = await request(port, x.request.method, p, replayHeaders(x), body)
+    t.equal(res.status, x.response.status, `${x.request.method} ${x.request.path.slice(0, 50)}`)
+    if (x.response.headers['Transaction-Id'] && typeof res.headers['transaction-id'] === 'string') ids.set(x.response.headers['Transaction-Id'], res.headers['transaction-id'])
+  }
+  t.equal((await request(depot.port, 'GET', '/test/open/0/pkg%3A%2F%2Ftest%2Fx%401.0', { 'Client-Release': '5.11' })).status, 401, 'the depot itself still demands a token')
+})
+
+t.test('a token near its expiry is read again', async t => {
+  fs.writeFileSync(tokenFile, await sign(30))
+  const tokens = new TokenProvider({ file: tokenFile })
+  const first = await tokens.token()
+  const fresh = await sign(600)
+  fs.writeFileSync(tokenFile, fresh)
+  t.not(first, fresh)
+  t.equal(await tokens.token(), fresh, 'a token within a minute of expiry is replaced')
+  t.equal(await tokens.token(), fresh, 'a fresh one is kept')
+})
+
+t.test('the CLI refuses to listen beyond loopback', async t => {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'auth-proxy', '--upstream', depot.url, '--listen', '0.0.0.0:0', '--token-env', 'X'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', (c: Buffer) => { err += c.toString() })
+  const code = await new Promise(resolve => child.on('exit', resolve))
+  t.equal(code, 1)
+  t.match(err, /loopback only/)
+})
