@@ -9,9 +9,13 @@ import { ConfigError } from './errors.js'
 import { buildApp } from './http/app.js'
 import { importRepository, type ImportProgress } from './store/import.js'
 import { startAuthProxy, TokenProvider, type TokenSource } from './auth-proxy.js'
+import { expireTransactions, sweepOrphanPayloads } from './store/maintenance.js'
 import { addPublisher } from './store/publish.js'
 import { rebuild } from './store/rebuild.js'
 import { Repository } from './store/repository.js'
+
+/** An open transaction nobody touched for a week is dropped (pkgsend per-command publishes span processes, not weeks). */
+const TRANSACTION_IDLE_MS = 7 * 86400_000
 
 const USAGE = `usage:
   ips-depot serve [--config FILE] [--listen HOST:PORT] [--data DIR]
@@ -47,6 +51,9 @@ function progressPrinter (): ((p: ImportProgress) => void) | undefined {
 async function serve (cfg: DepotConfig): Promise<void> {
   const repo = new Repository(cfg.storage.dataDir)
   repo.payloads.sweepTemporary()
+  expireTransactions(repo, TRANSACTION_IDLE_MS)
+  sweepOrphanPayloads(repo)
+  setInterval(() => expireTransactions(repo, TRANSACTION_IDLE_MS), 3600_000).unref()
   if (cfg.storage.seedRepository !== null && repo.publishers().length === 0) {
     await importRepository(repo, cfg.storage.seedRepository, { onProgress: progressPrinter() })
   }
