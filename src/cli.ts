@@ -10,6 +10,7 @@ import { buildApp } from './http/app.js'
 import { importRepository, type ImportProgress } from './store/import.js'
 import { startAuthProxy, TokenProvider, type TokenSource } from './auth-proxy.js'
 import { expireTransactions, sweepOrphanPayloads } from './store/maintenance.js'
+import { publishPackage } from './publish-cli.js'
 import { addPublisher } from './store/publish.js'
 import { rebuild } from './store/rebuild.js'
 import { Repository } from './store/repository.js'
@@ -23,6 +24,7 @@ const USAGE = `usage:
   ips-depot rebuild [--publisher NAME] [--catalog] [--index] [--config FILE] [--data DIR]
   ips-depot add-publisher NAME [--default] [--config FILE] [--data DIR]
   ips-depot auth-proxy --upstream URL [--listen 127.0.0.1:PORT] (--token-file F | --token-env VAR | --token-command CMD)
+  ips-depot publish --depot URL --publisher NAME [-d DIR]... MANIFEST (--token-file F | --token-env VAR | --token-command CMD)
   ips-depot check-config [--config FILE]`
 
 function configFrom (values: { config?: string | undefined, listen?: string | undefined, data?: string | undefined }): DepotConfig {
@@ -68,6 +70,12 @@ async function serve (cfg: DepotConfig): Promise<void> {
   await app.listen({ host: cfg.server.host, port: cfg.server.port })
 }
 
+function tokenSource (values: { 'token-file'?: string | undefined, 'token-env'?: string | undefined, 'token-command'?: string | undefined }): TokenSource {
+  const sources = [values['token-file'] && { file: values['token-file'] }, values['token-env'] && { env: values['token-env'] }, values['token-command'] && { command: values['token-command'] }].filter(Boolean) as TokenSource[]
+  if (sources.length !== 1) throw new Error('exactly one of --token-file, --token-env, --token-command is needed')
+  return sources[0]!
+}
+
 async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   const { values, positionals } = parseArgs({
@@ -85,7 +93,9 @@ async function main (argv: string[]): Promise<number> {
       upstream: { type: 'string' },
       'token-file': { type: 'string' },
       'token-env': { type: 'string' },
-      'token-command': { type: 'string' }
+      'token-command': { type: 'string' },
+      depot: { type: 'string' },
+      d: { type: 'string', multiple: true, short: 'd' }
     }
   })
   switch (command) {
@@ -129,14 +139,18 @@ async function main (argv: string[]): Promise<number> {
       }
       return 0
     }
+    case 'publish': {
+      if (!values.depot || !values.publisher || positionals.length !== 1) throw new Error(USAGE)
+      const fmri = await publishPackage({ depot: values.depot, publisher: values.publisher, manifest: positionals[0]!, protoDirs: values.d ?? [], tokens: new TokenProvider(tokenSource(values)) })
+      console.log(`PUBLISHED\n${fmri}`)
+      return 0
+    }
     case 'auth-proxy': {
       if (!values.upstream) throw new Error(USAGE)
-      const sources = [values['token-file'] && { file: values['token-file'] }, values['token-env'] && { env: values['token-env'] }, values['token-command'] && { command: values['token-command'] }].filter(Boolean) as TokenSource[]
-      if (sources.length !== 1) throw new Error('auth-proxy needs exactly one of --token-file, --token-env, --token-command')
       const listen = parseListen(values.listen ?? '127.0.0.1:10081', '--listen')
       // The proxy adds a publisher's token to whatever reaches it: never listen beyond loopback.
       if (!['127.0.0.1', '::1', 'localhost'].includes(listen.host)) throw new Error('auth-proxy listens on loopback only')
-      const server = await startAuthProxy(new URL(values.upstream), new TokenProvider(sources[0]!), listen)
+      const server = await startAuthProxy(new URL(values.upstream), new TokenProvider(tokenSource(values)), listen)
       const addr = server.address() as { port: number }
       console.log(`auth-proxy listening at http://${listen.host}:${addr.port}/ -> ${values.upstream}`)
       process.once('SIGINT', () => server.close())

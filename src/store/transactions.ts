@@ -186,12 +186,51 @@ export class Publications {
   /** close/0: validates and publishes the package, adding it to the catalog unless asked not to. */
   close (id: string, addToCatalogNow: boolean): { fmri: string } {
     const t = this.row(id)
+    const txPayloads = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM pub_transaction_payload WHERE transaction_id = ?').all(id) as PayloadDigests[]
+    const fmri = this.commit(t, t.manifest, txPayloads, addToCatalogNow, () => { this.db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id) })
+    return { fmri }
+  }
+
+  /**
+   * The REST upload: a whole manifest (its FMRI from its pkg.fmri action,
+   * timestamped now) whose file and license actions get the digests of the
+   * payloads the server stored.
+   */
+  publishManifest (publisher: string, text: string, payloads: ReadonlyMap<string, PayloadDigests>): { fmri: string } {
+    const actions = parseManifest(text, this.limits.maxActions)
+    const fmriAction = actions.find(a => a.type === 'set' && attrValues(a, 'name')[0] === 'pkg.fmri')
+    if (!fmriAction) throw new BadRequestError('The manifest has no "set name=pkg.fmri" action naming the package.')
+    const parsed = parseFmri(attrValues(fmriAction, 'value')[0] ?? '')
+    if (!parsed.version) throw new BadRequestError(`The package FMRI '${formatFmri(parsed)}' has no version.`)
+    if (parsed.publisher !== null && parsed.publisher !== publisher) throw new BadRequestError(`The manifest names publisher ${parsed.publisher}, not ${publisher}.`)
+    const known = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM payload WHERE hash = ?')
+    const lines: string[] = []
+    for (const a of actions) {
+      if (a === fmriAction) continue
+      if ((a.type === 'file' || a.type === 'license') && a.hash) {
+        const d = payloads.get(a.hash) ?? known.get(a.hash) as PayloadDigests | undefined
+        if (!d) throw new BadRequestError(`The payload ${a.hash} of ${a.type} ${attrValues(a, 'path')[0] ?? attrValues(a, 'license')[0] ?? ''} was not sent and is not stored.`)
+        lines.push(formatAction({ ...a, attrs: { ...a.attrs, chash: d.chash, 'pkg.content-hash': [`file:sha256:${d.fileSha256}`, `gzip:sha256:${d.gzipSha256}`], 'pkg.csize': String(d.csize), 'pkg.size': String(d.size) } }))
+      } else {
+        lines.push(formatAction(a))
+      }
+    }
+    let t = nowCatalogTime()
+    let version = { ...parsed.version, timestamp: fmriTimestamp(t) }
+    while (this.repo.manifest(publisher, parsed.stem, formatVersion(version))) { t += 1_000_000n; version = { ...version, timestamp: fmriTimestamp(t) } }
+    const body = lines.map(l => l + '\n').join('')
+    for (const a of parseManifest(body)) validateAction(a)
+    const fmri = this.commit({ publisher, stem: parsed.stem, version: formatVersion(version) }, body, [...payloads.values()], true, () => {})
+    return { fmri }
+  }
+
+  /** Validates a complete package and commits it in one SQLite transaction. */
+  private commit (t: { publisher: string, stem: string, version: string }, body: string, sent: readonly PayloadDigests[], addToCatalogNow: boolean, alsoInTransaction: () => void): string {
     const fmri = `pkg://${t.publisher}/${t.stem}@${t.version}`
-    const manifest = Buffer.from(`set name=pkg.fmri value=${fmri}\n${t.manifest}`, 'utf8')
+    const manifest = Buffer.from(`set name=pkg.fmri value=${fmri}\n${body}`, 'utf8')
     const actions = parseManifest(manifest.toString('utf8'), this.limits.maxActions)
     validatePackage(actions, true)
-    const txPayloads = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM pub_transaction_payload WHERE transaction_id = ?').all(id) as PayloadDigests[]
-    const byHash = new Map(txPayloads.map(p => [p.hash, p]))
+    const byHash = new Map(sent.map(p => [p.hash, p]))
     const known = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM payload WHERE hash = ?')
     for (const a of actions) {
       for (const h of a.hash ? [a.hash, ...attrValues(a, 'chain')] : attrValues(a, 'chain')) {
@@ -206,11 +245,12 @@ export class Publications {
     db.transaction(() => {
       const opTime: CatalogTime = nowCatalogTime()
       ensurePublisher(db, t.publisher, opTime)
+      if (this.repo.manifest(t.publisher, t.stem, t.version)) throw new BadRequestError(`The specified FMRI, '${fmri}', already exists or has been restricted.`)
       const pkgId = storePackage(db, { publisher: t.publisher, stem: t.stem, version: t.version, published, manifest, sha1: sha1Hex(manifest), payloads: [...byHash.values()] })
       if (addToCatalogNow) addToCatalog(db, t.publisher, [pkgId], opTime)
-      db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id)
+      alsoInTransaction()
     })()
     this.repo.noteWrite()
-    return { fmri }
+    return fmri
   }
 }

@@ -1,0 +1,121 @@
+/**
+ * The REST upload and `ips-depot publish`: a pkgsend-style manifest with
+ * its proto directory, digests computed by the server, a deterministic
+ * gzip, preflight, and clear problem+json errors.
+ */
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import zlib from 'node:zlib'
+import t from 'tap'
+import { addPublisher } from '../../src/store/publish.js'
+import { fetchCatalog } from '../helpers/client-catalog.js'
+import { GOLDEN, ROOT, startDepot } from '../helpers/depot.js'
+import { request } from '../helpers/http.js'
+import { LocalIssuer } from '../helpers/issuer.js'
+
+const issuer = await LocalIssuer.start()
+await issuer.addKey('k1')
+t.teardown(() => issuer.close())
+const depot = await startDepot({
+  source: null,
+  extraConfig: `
+[auth]
+resource = "https://depot.test"
+[[auth.issuers]]
+id = "corp"
+issuer = "${issuer.url}"
+audiences = ["https://depot.test"]
+algorithms = ["RS256"]
+token_type = "at+jwt"
+scopes_claim = "/scope"
+publishers_claim = "/depot_publishers"
+[auth.issuers.actions]
+publish = ["depot:publish"]
+`
+})
+t.teardown(() => depot.close())
+addPublisher(depot.repo, 'test', true)
+const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test'], exp: Math.floor(Date.now() / 1000) + 3600 })
+const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
+const CLI = path.join(ROOT, 'dist/src/cli.js')
+const proto = path.join(GOLDEN, 'inputs/proto')
+
+/** The depot runs in this process: the CLI must run without blocking it. */
+function cli (args: string[], env: Record<string, string>): Promise<{ status: number | null, stdout: string, stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
+    child.on('exit', status => resolve({ status, stdout, stderr }))
+  })
+}
+
+t.test('ips-depot publish: a pkgsend manifest and its proto directory', async t => {
+  const run = await cli(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto,
+    path.join(GOLDEN, 'inputs/manifests/01-example-lib@1.0-0.1.p5m'), '--token-env', 'DEPOT_TOKEN'], { DEPOT_TOKEN: token })
+  t.equal(run.status, 0, run.stderr)
+  const fmri = run.stdout.split('\n')[1]!
+  t.match(fmri, /^pkg:\/\/test\/example\/lib@1\.0,5\.11-0\.1:[0-9]{8}T[0-9]{6}Z$/)
+  const cat = await fetchCatalog(depot.port, 'test')
+  t.equal(cat.attrs['package-version-count'], 1)
+  const version = fmri.split('@')[1]!
+  const manifest = (await request(depot.port, 'GET', `/test/manifest/0/example%2Flib@${encodeURIComponent(version)}`)).body.toString()
+  const golden = fs.readFileSync(path.join(GOLDEN, 'repo/publisher/test/pkg/example%2Flib', fs.readdirSync(path.join(GOLDEN, 'repo/publisher/test/pkg/example%2Flib'))[0]!), 'utf8')
+  t.equal(manifest.split('\n').slice(1).join('\n'), golden.split('\n').slice(1).join('\n'), 'the same manifest pkgsend stores, digests and gzip included')
+  const big = await request(depot.port, 'GET', '/test/file/1/c3f55f1297c7945a8f0149c86eb5e307f633916a')
+  t.equal(sha1(big.body), 'a66c521c92d2c562101f5977493277f506f1b086', 'deterministic gzip: the chash pkg5 computes')
+  t.equal(sha1(zlib.gunzipSync(big.body)), 'c3f55f1297c7945a8f0149c86eb5e307f633916a')
+  const again = await cli(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto,
+    path.join(GOLDEN, 'inputs/manifests/04-example-hello@1.0-0.1.p5m'), '--token-env', 'DEPOT_TOKEN'], { DEPOT_TOKEN: token })
+  t.equal(again.status, 0, again.stderr)
+})
+
+t.test('preflight names only what the depot lacks', async t => {
+  const res = await request(depot.port, 'POST', '/api/v1/publishers/test/payloads/missing', { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    JSON.stringify({ hashes: ['c3f55f1297c7945a8f0149c86eb5e307f633916a', 'ffffffffffffffffffffffffffffffffffffffff'] }))
+  t.equal(res.status, 200)
+  t.same(JSON.parse(res.body.toString()), { missing: ['ffffffffffffffffffffffffffffffffffffffff'] })
+  const bad = await request(depot.port, 'POST', '/api/v1/publishers/test/payloads/missing', { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, JSON.stringify({ hashes: ['nope'] }))
+  t.equal(bad.status, 400)
+  t.match(bad.headers['content-type'], /application\/problem\+json/)
+})
+
+async function upload (parts: Array<[string, string | Buffer]>, auth = true): Promise<{ status: number, body: { detail?: string, fmri?: string } }> {
+  const form = new FormData()
+  for (const [name, value] of parts) {
+    if (typeof value === 'string') form.append(name, value)
+    else form.append(name, new Blob([new Uint8Array(value)]), name)
+  }
+  const res = await fetch(`${depot.url}/api/v1/publishers/test/packages`, { method: 'POST', headers: auth ? { authorization: `Bearer ${token}` } : {}, body: form })
+  return { status: res.status, body: await res.json() as { detail?: string } }
+}
+
+t.test('bad uploads get a clear error and publish nothing', async t => {
+  const content = Buffer.from('hello, payload\n')
+  const hash = sha1(content)
+  const manifest = `set name=pkg.fmri value=example/rest@1.0\nset name=pkg.summary value=rest\nfile ${hash} path=opt/rest mode=0444 owner=root group=bin\n`
+  const before = (await fetchCatalog(depot.port, 'test')).attrs['package-version-count']
+  const cases: Array<[string, Array<[string, string | Buffer]>, RegExp]> = [
+    ['content that is not what its name says', [['manifest', manifest], [hash, Buffer.from('other')]], /holds content with SHA-1/],
+    ['a payload neither sent nor stored', [['manifest', manifest]], /was not sent and is not stored/],
+    ['no manifest', [[hash, content]], /"manifest" field is missing/],
+    ['a bad action', [['manifest', 'set name=pkg.fmri value=example/rest@1.0\ndir path=opt mode=9999 owner=root group=bin\n']], /not a valid mode/],
+    ['no version', [['manifest', 'set name=pkg.fmri value=example/rest\n']], /has no version/],
+    ['a part not named by a hash', [['manifest', manifest], ['opt/rest', content]], /named by the SHA-1/],
+    ['a gzip bomb', [['manifest', manifest], [hash, zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024))]], /larger than|holds content/]
+  ]
+  for (const [what, parts, message] of cases) {
+    const r = await upload(parts)
+    t.ok(r.status === 400 || r.status === 413, `${what}: ${r.status}`)
+    t.match(r.body.detail, message, what)
+  }
+  t.equal((await fetchCatalog(depot.port, 'test')).attrs['package-version-count'], before, 'nothing was published')
+  t.equal((await upload([['manifest', manifest], [hash, content]], false)).status, 401, 'no token: refused before the body is read')
+  const ok = await upload([['manifest', manifest], [hash, zlib.gzipSync(content)]])
+  t.equal(ok.status, 201, 'a gzip payload is accepted and re-compressed')
+  t.match(ok.body.fmri, /^pkg:\/\/test\/example\/rest@1\.0,5\.11:/)
+})
