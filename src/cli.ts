@@ -15,9 +15,6 @@ import { addPublisher } from './store/publish.js'
 import { rebuild } from './store/rebuild.js'
 import { Repository } from './store/repository.js'
 
-/** An open transaction nobody touched for a week is dropped (pkgsend per-command publishes span processes, not weeks). */
-const TRANSACTION_IDLE_MS = 7 * 86400_000
-
 const USAGE = `usage:
   ips-depot serve [--config FILE] [--listen HOST:PORT] [--data DIR]
   ips-depot import DIR [--config FILE] [--data DIR] [--replace]
@@ -53,9 +50,10 @@ function progressPrinter (): ((p: ImportProgress) => void) | undefined {
 async function serve (cfg: DepotConfig): Promise<void> {
   const repo = new Repository(cfg.storage.dataDir)
   repo.payloads.sweepTemporary()
-  expireTransactions(repo, TRANSACTION_IDLE_MS)
+  const idleMs = cfg.publish.transactionIdleHours * 3600_000
+  expireTransactions(repo, idleMs)
   sweepOrphanPayloads(repo)
-  setInterval(() => expireTransactions(repo, TRANSACTION_IDLE_MS), 3600_000).unref()
+  setInterval(() => expireTransactions(repo, idleMs), 3600_000).unref()
   if (cfg.storage.seedRepository !== null && repo.publishers().length === 0) {
     await importRepository(repo, cfg.storage.seedRepository, { onProgress: progressPrinter() })
   }

@@ -35,6 +35,15 @@ export interface DepotConfig {
   }
   /** Token checks for every route that changes the repository; null: the depot is read-only. */
   readonly auth: AuthConfig | null
+  readonly publish: {
+    /** Largest size a payload or manifest may decompress to. */
+    readonly maxDecompressedBytes: number
+    readonly maxActions: number
+    /** Open transactions one token subject may hold. */
+    readonly maxOpenTransactions: number
+    /** Hours after which an untouched open transaction is dropped. */
+    readonly transactionIdleHours: number
+  }
 }
 
 export type DepotAction = 'publish' | 'rebuild'
@@ -220,6 +229,14 @@ export function parseConfig (text: string, baseDir: string): DepotConfig {
   const log = root.section('log')
   const cfgLog = { level: log.oneOf('level', LOG_LEVELS) }
   log.done()
+  const pub = root.optionalSection('publish')
+  const cfgPublish = {
+    maxDecompressedBytes: pub?.optionalInt('max_decompressed_bytes', 1024, 256 * 1024 ** 3, 32 * 1024 ** 3) ?? 32 * 1024 ** 3,
+    maxActions: pub?.optionalInt('max_actions', 1, 10_000_000, 100_000) ?? 100_000,
+    maxOpenTransactions: pub?.optionalInt('max_open_transactions', 1, 100_000, 100) ?? 100,
+    transactionIdleHours: pub?.optionalInt('transaction_idle_hours', 1, 24 * 365, 168) ?? 168
+  }
+  pub?.done()
   const authSection = root.optionalSection('auth')
   const auth = authSection === null ? null : parseAuth(authSection)
   root.done()
@@ -229,7 +246,8 @@ export function parseConfig (text: string, baseDir: string): DepotConfig {
     storage: { dataDir, seedRepository: seed === null ? null : path.resolve(baseDir, seed) },
     cache: cfgCache,
     log: cfgLog,
-    auth
+    auth,
+    publish: cfgPublish
   }
 }
 

@@ -72,9 +72,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     counters: { catalog: 0, file: 0, manifests: 0 },
     jobs: new JobQueue(),
     publications: new Publications(repo, {
-      maxDecompressedBytes: Math.min(32 * config.server.bodyLimit, 64 * 1024 ** 3),
-      maxActions: 100_000,
-      maxOpenPerSubject: 100
+      maxDecompressedBytes: config.publish.maxDecompressedBytes,
+      maxActions: config.publish.maxActions,
+      maxOpenPerSubject: config.publish.maxOpenTransactions
     }),
     search: new SearchPool(path.join(repo.dataDir, 'depot.sqlite'), { maxRows: 2_000_000, timeBudgetMs: 5000 })
   }

@@ -28,6 +28,9 @@ export interface PublicationLimits {
   readonly maxOpenPerSubject: number
 }
 
+/** A manifest is text held in memory: bounded well below any payload. */
+const MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+
 export class NoTransactionError extends BadRequestError {
   constructor (id: string) { super(`No transaction matching '${id}' could be found.`, 'ERR_NO_TRANSACTION') }
 }
@@ -167,7 +170,7 @@ export class Publications {
     this.row(id)
     let text: string
     try {
-      text = zlib.gunzipSync(body, { maxOutputLength: this.limits.maxDecompressedBytes }).toString('utf8')
+      text = zlib.gunzipSync(body, { maxOutputLength: Math.min(this.limits.maxDecompressedBytes, MAX_MANIFEST_BYTES) }).toString('utf8')
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new BadRequestError('The manifest decompresses to more than the allowed size.')
       text = body.toString('utf8')

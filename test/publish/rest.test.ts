@@ -119,3 +119,21 @@ t.test('bad uploads get a clear error and publish nothing', async t => {
   t.equal(ok.status, 201, 'a gzip payload is accepted and re-compressed')
   t.match(ok.body.fmri, /^pkg:\/\/test\/example\/rest@1\.0,5\.11:/)
 })
+
+t.test('concurrent publishes, to one publisher and to another, all land and the catalog stays valid', async t => {
+  addPublisher(depot.repo, 'example.org', false)
+  const both = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'example.org'], exp: Math.floor(Date.now() / 1000) + 3600 })
+  const publishOne = async (pub: string, i: number): Promise<number> => {
+    const content = Buffer.from(`payload ${pub} ${i}\n`)
+    const form = new FormData()
+    form.append('manifest', `set name=pkg.fmri value=example/concurrent${i}@1.0\nfile ${sha1(content)} path=opt/c${i} mode=0444 owner=root group=bin\n`)
+    form.append(sha1(content), new Blob([new Uint8Array(content)]), sha1(content))
+    const res = await fetch(`${depot.url}/api/v1/publishers/${pub}/packages`, { method: 'POST', headers: { authorization: `Bearer ${both}` }, body: form })
+    return res.status
+  }
+  const before = (await fetchCatalog(depot.port, 'test')).attrs['package-version-count'] as number
+  const statuses = await Promise.all([...Array.from({ length: 12 }, (_, i) => publishOne('test', i)), ...Array.from({ length: 6 }, (_, i) => publishOne('example.org', i))])
+  t.ok(statuses.every(s => s === 201), statuses.join(','))
+  t.equal((await fetchCatalog(depot.port, 'test')).attrs['package-version-count'], before + 12)
+  t.equal((await fetchCatalog(depot.port, 'example.org')).attrs['package-version-count'], 6)
+})

@@ -44,7 +44,7 @@ export async function publishApi (app: FastifyInstance, opts: { depot: DepotServ
     if (!req.isMultipart()) throw new BadRequestError('Send multipart/form-data: a "manifest" field and one part per payload, named by its SHA-1.')
     let manifest: string | undefined
     const payloads = new Map<string, PayloadDigests>()
-    const maxSize = Math.min(32 * depot.config.server.bodyLimit, 64 * 1024 ** 3)
+    const maxSize = depot.config.publish.maxDecompressedBytes
     for await (const part of req.parts()) {
       if (part.type === 'field') {
         if (part.fieldname !== 'manifest') throw new BadRequestError(`Unexpected field '${part.fieldname}'.`)
