@@ -1,0 +1,61 @@
+/**
+ * Publishing into an imported copy of the golden repository: a client that
+ * holds the imported catalog refreshes incrementally — it fetches only the
+ * new hour's update log, and applying it reproduces exactly the new parts.
+ */
+import path from 'node:path'
+import t from 'tap'
+import { parseCatalogTime } from '../../src/ips/timestamp.js'
+import { applyUpdates, fetchCatalog, partOf, partSignature, type Part } from '../helpers/client-catalog.js'
+import { GOLDEN, startDepot } from '../helpers/depot.js'
+import { exchanges } from '../helpers/golden.js'
+import { LocalIssuer } from '../helpers/issuer.js'
+import { replayTrace } from '../helpers/replay.js'
+
+const issuer = await LocalIssuer.start()
+await issuer.addKey('k1')
+t.teardown(() => issuer.close())
+const depot = await startDepot({
+  source: path.join(GOLDEN, 'repo'),
+  extraConfig: `
+[auth]
+resource = "https://depot.test"
+[[auth.issuers]]
+id = "corp"
+issuer = "${issuer.url}"
+audiences = ["https://depot.test"]
+algorithms = ["RS256"]
+token_type = "at+jwt"
+scopes_claim = "/scope"
+publishers_claim = "/depot_publishers"
+[auth.issuers.actions]
+publish = ["depot:publish"]
+`
+})
+t.teardown(() => depot.close())
+
+t.test('the update log after a publish replays onto the imported parts', async t => {
+  const old = await fetchCatalog(depot.port, 'test')
+  const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'example.org'] })
+  const trace = exchanges('publish-pkgsend-upload.jsonl').filter(x => x.trace === 'publish-lib' || x.trace === 'publish-obsolete')
+  for (const { x, res } of await replayTrace(depot.port, trace, token)) {
+    if (x.request.method !== 'HEAD') t.equal(res.status, x.response.status, `${x.request.method} ${x.request.path.slice(0, 50)}`)
+  }
+  const neu = await fetchCatalog(depot.port, 'test')
+  t.equal(neu.attrs.created, old.attrs.created)
+  t.equal(neu.attrs['package-version-count'], (old.attrs['package-version-count'] as number) + 2)
+  const oldParts = old.attrs.parts as Record<string, { 'last-modified': string }>
+  const lastModified = new Map(Object.entries(oldParts).map(([n, s]) => [n, parseCatalogTime(s['last-modified'])]))
+  const newest = [...lastModified.entries()].filter(([n]) => n.endsWith('.C')).reduce((m, [, v]) => v > m ? v : m, 0n)
+  const needed = Object.entries(neu.attrs.updates as Record<string, { 'last-modified': string }>)
+    .filter(([n, s]) => n.endsWith('.C') && parseCatalogTime(s['last-modified']) > newest).map(([n]) => n).sort()
+  t.equal(needed.length, 1, `only the new hour's log: ${needed.join(', ')}`)
+  const parts = new Map<string, Part>()
+  for (const name of Object.keys(oldParts)) if (name.endsWith('.C')) parts.set(name, structuredClone(partOf(old.files.get(name), 'test')))
+  applyUpdates(parts, needed.map(n => neu.files.get(n)!), 'test', lastModified)
+  for (const [name, part] of parts) {
+    t.equal(partSignature('test', part), (neu.attrs.parts as Record<string, { 'signature-sha-1': string }>)[name]!['signature-sha-1'], `${name} matches the new catalog.attrs`)
+  }
+  const untouched = Object.entries(neu.attrs.parts as Record<string, { 'last-modified': string }>).filter(([n, s]) => oldParts[n]?.['last-modified'] === s['last-modified']).map(([n]) => n)
+  t.ok(untouched.includes('catalog.summary.fr'), 'parts the publish did not touch keep their last-modified')
+})
