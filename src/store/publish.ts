@@ -48,18 +48,22 @@ export function storePackage (db: Db, p: NewPackage): number {
   const text = p.manifest.toString('utf8')
   const insPart = db.prepare('INSERT INTO package_part (package_id, part, actions) VALUES (?, ?, ?)')
   for (const [part, actions] of catalogPartActions(parseManifest(text))) insPart.run(id, part, JSON.stringify(actions))
+  insertPayloads(db, p.publisher, p.payloads, p.published)
+  indexPackage(db, id, text)
+  return id
+}
+
+function insertPayloads (db: Db, publisher: string, payloads: readonly PayloadDigests[], published: CatalogTime): void {
   const insPayload = db.prepare(`INSERT INTO payload (hash, chash, gzip_sha256, file_sha256, size, csize, first_published) VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (hash) DO NOTHING`)
   const insPub = db.prepare('INSERT OR IGNORE INTO publisher_payload (publisher, hash) VALUES (?, ?)')
   const insAlias = db.prepare('INSERT OR IGNORE INTO payload_alias (digest, hash) VALUES (?, ?)')
-  for (const d of p.payloads) {
-    insPayload.run(d.hash, d.chash, d.gzipSha256, d.fileSha256, d.size, d.csize, p.published)
-    insPub.run(p.publisher, d.hash)
+  for (const d of payloads) {
+    insPayload.run(d.hash, d.chash, d.gzipSha256, d.fileSha256, d.size, d.csize, published)
+    insPub.run(publisher, d.hash)
     insAlias.run(`gzip:sha256:${d.gzipSha256}`, d.hash)
     insAlias.run(`file:sha256:${d.fileSha256}`, d.hash)
   }
-  indexPackage(db, id, text)
-  return id
 }
 
 /**
@@ -101,4 +105,51 @@ export function addToCatalog (db: Db, publisher: string, packageIds: readonly nu
 /** Packages stored with X-IPkg-Add-To-Catalog: 0 that wait for refresh-packages. */
 export function pendingPackages (db: Db, publisher: string): number[] {
   return db.prepare('SELECT id FROM package WHERE publisher = ? AND in_catalog = 0 ORDER BY id').pluck().all(publisher) as number[]
+}
+
+/**
+ * Records a republished package (append/0, pkgsign): pkg5 logs it as a
+ * "remove" of the old entries followed by an "add" of the new ones, so a
+ * client replaying the log swaps the base entry's signature.
+ */
+export function replaceInCatalog (db: Db, publisher: string, packageId: number, oldSha1: string, opTime: CatalogTime): void {
+  const p = db.prepare('SELECT stem, version, manifest_sha1 FROM package WHERE id = ?').get(packageId) as { stem: string, version: string, manifest_sha1: string }
+  const partRows = db.prepare('SELECT part, actions FROM package_part WHERE package_id = ?').all(packageId) as Array<{ part: string, actions: string }>
+  const entries = (sha1: string): Map<string, { [part: string]: JsonValue }> => {
+    const byLocale = new Map<string, { [part: string]: JsonValue }>([['C', { 'catalog.base.C': { 'signature-sha-1': sha1, version: p.version } }]])
+    for (const r of partRows) {
+      const locale = r.part.slice(r.part.lastIndexOf('.') + 1)
+      const e = byLocale.get(locale) ?? {}
+      e[r.part] = { actions: JSON.parse(r.actions) as JsonValue, version: p.version }
+      byLocale.set(locale, e)
+    }
+    return byLocale
+  }
+  const insLog = db.prepare('INSERT INTO update_log_entry (publisher, log, stem, version, op_type, op_time, parts) VALUES (?, ?, ?, ?, ?, ?, ?)')
+  const touched = new Set<string>(['catalog.base.C', ...partRows.map(r => r.part)])
+  const addTime = opTime + 1n
+  for (const [locale, parts] of entries(oldSha1)) insLog.run(publisher, updateLogName(opTime, locale), p.stem, p.version, 'remove', opTime, JSON.stringify(parts))
+  for (const [locale, parts] of entries(p.manifest_sha1)) {
+    const log = updateLogName(addTime, locale)
+    insLog.run(publisher, log, p.stem, p.version, 'add', addTime, JSON.stringify(parts))
+    touched.add(log)
+    touched.add(updateLogName(opTime, locale))
+  }
+  const stamp = db.prepare(`INSERT INTO catalog_stamp (publisher, name, last_modified) VALUES (?, ?, ?)
+    ON CONFLICT (publisher, name) DO UPDATE SET last_modified = excluded.last_modified`)
+  for (const name of touched) stamp.run(publisher, name, addTime)
+  db.prepare('UPDATE publisher SET catalog_last_modified = ? WHERE name = ?').run(addTime, publisher)
+  regenerateCatalog(db, publisher, touched)
+}
+
+/** Replaces a stored package's manifest (and what derives from it) in place. */
+export function restorePackage (db: Db, packageId: number, manifest: Buffer, sha1: string, payloads: readonly PayloadDigests[], publisher: string, published: CatalogTime): void {
+  db.prepare('UPDATE package SET manifest = ?, manifest_sha1 = ? WHERE id = ?').run(manifest, sha1, packageId)
+  db.prepare('DELETE FROM package_part WHERE package_id = ?').run(packageId)
+  db.prepare('DELETE FROM search_action WHERE package_id = ?').run(packageId)
+  const text = manifest.toString('utf8')
+  const insPart = db.prepare('INSERT INTO package_part (package_id, part, actions) VALUES (?, ?, ?)')
+  for (const [part, actions] of catalogPartActions(parseManifest(text))) insPart.run(packageId, part, JSON.stringify(actions))
+  insertPayloads(db, publisher, payloads, published)
+  indexPackage(db, packageId, text)
 }

@@ -18,7 +18,7 @@ import { pyQuote } from '../ips/quote.js'
 import { type CatalogTime, fmriTimestamp, nowCatalogTime, parseCatalogTime } from '../ips/timestamp.js'
 import { validateAction, validatePackage } from '../ips/validate.js'
 import { formatVersion } from '../ips/version.js'
-import { addToCatalog, ensurePublisher, storePackage } from './publish.js'
+import { addToCatalog, ensurePublisher, replaceInCatalog, restorePackage, storePackage } from './publish.js'
 import { digestGzipFile, type PayloadDigests, SHA1_NAME } from './payload-store.js'
 import type { Repository } from './repository.js'
 
@@ -35,7 +35,7 @@ export class NoTransactionError extends BadRequestError {
   constructor (id: string) { super(`No transaction matching '${id}' could be found.`, 'ERR_NO_TRANSACTION') }
 }
 
-interface TransactionRow { id: string, publisher: string, stem: string, version: string, manifest: string }
+interface TransactionRow { id: string, publisher: string, stem: string, version: string, manifest: string, kind: 'open' | 'append' }
 
 /** The publisher a transaction id names ("<epoch>_<quoted FMRI>"), without looking it up. */
 export function transactionPublisher (id: string): string | null {
@@ -59,7 +59,7 @@ export class Publications {
   private get db () { return this.repo.db }
 
   private row (id: string): TransactionRow {
-    const r = this.db.prepare('SELECT id, publisher, stem, version, manifest FROM pub_transaction WHERE id = ?').get(id) as TransactionRow | undefined
+    const r = this.db.prepare('SELECT id, publisher, stem, version, manifest, kind FROM pub_transaction WHERE id = ?').get(id) as TransactionRow | undefined
     if (!r) throw new NoTransactionError(id)
     return r
   }
@@ -104,6 +104,27 @@ export class Publications {
     return { id, fmri: full }
   }
 
+  /** append/0 (pkgsign): a transaction that may only add signature actions to a published package. */
+  append (fmriText: string, clientRelease: string | undefined, defaultPublisher: string | null, subject: string | null): { id: string } {
+    if (fmriText === '') throw new BadRequestError('A valid package FMRI must be specified.')
+    if (!clientRelease) throw new BadRequestError("The specified client_release is invalid: ''")
+    const parsed = parseFmri(fmriText, clientRelease)
+    const publisher = parsed.publisher ?? defaultPublisher
+    const shown = formatFmri({ ...parsed, publisher })
+    if (!parsed.version?.timestamp) throw new BadRequestError(`'The specified FMRI, '${shown}', has an invalid version.`)
+    if (publisher === null || !this.repo.manifest(publisher, parsed.stem, formatVersion(parsed.version))) throw new BadRequestError(`Need an existing instance of ${shown} to exist to append to it`)
+    const epoch = Number(parseCatalogTime(parsed.version.timestamp) / 1_000_000n)
+    const id = `${epoch}_${pyQuote(shown)}`
+    const inserted = this.db.prepare(`INSERT INTO pub_transaction (id, publisher, stem, version, subject, created, touched, kind)
+      VALUES (?, ?, ?, ?, ?, ?, ?, 'append') ON CONFLICT DO NOTHING`).run(id, publisher, parsed.stem, formatVersion(parsed.version), subject, Date.now(), Date.now())
+    if (inserted.changes === 0) throw new BadRequestError(`Transaction ID '${id}' is already open.`)
+    return { id }
+  }
+
+  private onlySignatures (t: TransactionRow, actions: readonly Action[]): void {
+    if (t.kind === 'append' && actions.some(a => a.type !== 'signature')) throw new BadRequestError('Only a signature can be appended to an existing package')
+  }
+
   /** add/0: one action from X-IPkg-SetAttr headers, its payload (raw) in the body. */
   async addAction (id: string, type: string, attrs: Record<string, string | string[]>, payloadFile: string | null): Promise<void> {
     if (!(ACTION_TYPES as readonly string[]).includes(type) || type === 'unknown') throw new BadRequestError(`The specified Action Type, '${type}', is not valid.`)
@@ -111,7 +132,7 @@ export class Publications {
     let action: Action = { type: type as ActionType, hash: typeof hash === 'string' ? hash : null, attrs: rest }
     if (payloadFile !== null) action.attrs['pkg.size'] = String((await fs.promises.stat(payloadFile)).size)
     validateAction(action, { payloadPending: payloadFile !== null })
-    this.row(id)
+    this.onlySignatures(this.row(id), [action])
     if (payloadFile !== null) {
       const raw = await fs.promises.readFile(payloadFile)
       const gz = pkgGzip(raw)
@@ -177,7 +198,9 @@ export class Publications {
     }
     const actions = parseManifest(text, this.limits.maxActions)
     for (const a of actions) validateAction(a)
-    validatePackage(parseManifest(this.row(id).manifest).concat(actions), false)
+    const t = this.row(id)
+    this.onlySignatures(t, actions)
+    validatePackage(parseManifest(t.manifest).concat(actions), false)
     this.touch(id, text.endsWith('\n') || text === '' ? text : text + '\n')
   }
 
@@ -190,6 +213,7 @@ export class Publications {
   close (id: string, addToCatalogNow: boolean): { fmri: string } {
     const t = this.row(id)
     const txPayloads = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM pub_transaction_payload WHERE transaction_id = ?').all(id) as PayloadDigests[]
+    if (t.kind === 'append') return { fmri: this.replace(t, txPayloads) }
     const fmri = this.commit(t, t.manifest, txPayloads, addToCatalogNow, () => { this.db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id) })
     return { fmri }
   }
@@ -225,6 +249,31 @@ export class Publications {
     for (const a of parseManifest(body)) validateAction(a)
     const fmri = this.commit({ publisher, stem: parsed.stem, version: formatVersion(version) }, body, [...payloads.values()], true, () => {})
     return { fmri }
+  }
+
+  /** Closes an append: the package's manifest gains the signature actions; the catalog logs remove + add. */
+  private replace (t: TransactionRow, sent: readonly PayloadDigests[]): string {
+    const fmri = `pkg://${t.publisher}/${t.stem}@${t.version}`
+    const old = this.repo.manifest(t.publisher, t.stem, t.version)
+    if (!old) throw new BadRequestError(`Need an existing instance of ${fmri} to exist to append to it`)
+    const manifest = Buffer.concat([old.body, Buffer.from(t.manifest, 'utf8')])
+    const actions = parseManifest(manifest.toString('utf8'), this.limits.maxActions)
+    const known = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM payload WHERE hash = ?')
+    const byHash = new Map(sent.map(p => [p.hash, p]))
+    for (const a of actions.filter(x => x.type === 'signature')) {
+      for (const h of a.hash ? [a.hash, ...attrValues(a, 'chain')] : attrValues(a, 'chain')) {
+        if (!byHash.has(h) && !known.get(h)) throw new BadRequestError(`The certificate ${h} of the signature was never sent to this transaction.`)
+      }
+    }
+    const db = this.db
+    db.transaction(() => {
+      const pkgId = db.prepare('SELECT id FROM package WHERE publisher = ? AND stem = ? AND version = ?').pluck().get(t.publisher, t.stem, t.version) as number
+      restorePackage(db, pkgId, manifest, sha1Hex(manifest), [...byHash.values()], t.publisher, old.published)
+      replaceInCatalog(db, t.publisher, pkgId, old.sha1, nowCatalogTime())
+      db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(t.id)
+    })()
+    this.repo.noteWrite()
+    return fmri
   }
 
   /** Validates a complete package and commits it in one SQLite transaction. */

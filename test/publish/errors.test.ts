@@ -1,7 +1,6 @@
 /**
  * publish-errors.jsonl: the publication error cases, with the reference's
- * statuses and messages; append (pkgsign) is not offered yet and answers
- * as an unsupported operation.
+ * statuses and messages.
  */
 import t from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
@@ -39,10 +38,6 @@ const results = await replayTrace(depot.port, exchanges('publish-errors.jsonl'),
 
 for (const { x, res } of results) {
   const name = `${x.trace ?? ''}: ${x.request.method} ${x.request.path.slice(0, 60)}`
-  if (x.request.path.includes('/append/0/') || x.trace === 'append-add-non-signature' || x.trace === 'append-abandon') {
-    t.ok(res.status === 404 || res.status === 400, `${name}: append is not offered (${res.status})`)
-    continue
-  }
   if (x.trace === 'abandon-malformed-id') {
     t.equal(res.status, 400, `${name}: a malformed id is a bad request, not a 500`)
     continue

@@ -11,7 +11,7 @@ import t from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
 import { fmriUrlPath, parseFmri } from '../../src/ips/fmri.js'
 import { formatVersion } from '../../src/ips/version.js'
-import { applyUpdates, fetchCatalog, partSignature, type Part } from '../helpers/client-catalog.js'
+import { applyUpdates, fetchCatalog, partOf, partSignature, type Part } from '../helpers/client-catalog.js'
 import { GOLDEN, startDepot } from '../helpers/depot.js'
 import { exchanges } from '../helpers/golden.js'
 import { request } from '../helpers/http.js'
@@ -123,3 +123,26 @@ for (const file of ['publish-pkgsend-per-command.jsonl', 'publish-pkgsend-abando
     }
   })
 }
+
+t.test('pkgsign: append/0 adds a signature; the catalog logs remove + add', async t => {
+  const depot = await emptyDepot()
+  t.teardown(() => depot.close())
+  const trace = [...exchanges('publish-pkgsend-per-command.jsonl'), ...exchanges('publish-pkgsign-append.jsonl')]
+  const results = await replayTrace(depot.port, trace, await token())
+  for (const { x, res } of results) {
+    if (x.request.path.includes('/catalog/1/')) continue
+    t.equal(res.status, x.response.status, `${x.trace ?? ''} ${x.request.method} ${x.request.path.slice(0, 60)}: status`)
+  }
+  const signed = results.find(r => r.x.trace === 'append-check-manifest')!
+  const mine = signed.res.body.toString().trimEnd().split('\n')
+  const golden = (signed.x.response.body_text ?? '').trimEnd().split('\n')
+  t.equal(mine.at(-1), golden.at(-1), 'the stored manifest ends with the signature pkgsign sent')
+  t.equal(mine.length, golden.length)
+  const cat = await fetchCatalog(depot.port, 'test')
+  const logs = [...cat.files.keys()].filter(n => n.startsWith('update.') && n.endsWith('.C'))
+  const ops = logs.flatMap(n => (partOf(cat.files.get(n), 'test')['example/percmd'] ?? []).map(e => e['op-type']))
+  t.same(ops.slice(-3), ['add', 'remove', 'add'], 'published, then replaced')
+  const parts = new Map<string, Part>()
+  applyUpdates(parts, logs.sort().map(n => cat.files.get(n)!), 'test', new Map())
+  for (const [name, part] of parts) t.equal(partSignature('test', part), (cat.attrs.parts as Record<string, { 'signature-sha-1': string }>)[name]!['signature-sha-1'], `${name} replays`)
+})

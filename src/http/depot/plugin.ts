@@ -13,7 +13,7 @@ import { parseFmri } from '../../ips/fmri.js'
 import { normalizeTransactionId, transactionPublisher } from '../../store/transactions.js'
 import type { AccessRequest } from '../auth.js'
 import { adminOps, indexOps } from './ops/admin.js'
-import { abandonOps, addOps, closeOps, openOps, uploads } from './ops/publish.js'
+import { abandonOps, addOps, appendOps, closeOps, openOps, uploads } from './ops/publish.js'
 import { catalogOps } from './ops/catalog.js'
 import { fileOps } from './ops/file.js'
 import { infoOps } from './ops/info.js'
@@ -33,6 +33,7 @@ const PROTECTED: Record<string, { versions: Record<number, OpVersion>, action: D
   admin: { versions: adminOps, action: 'rebuild' },
   index: { versions: indexOps, action: 'rebuild' },
   open: { versions: openOps, action: 'publish' },
+  append: { versions: appendOps, action: 'publish' },
   add: { versions: addOps, action: 'publish' },
   close: { versions: closeOps, action: 'publish' },
   abandon: { versions: abandonOps, action: 'publish' }
@@ -86,7 +87,7 @@ export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotS
     if (!handlers?.[req.method as keyof OpVersion]) return null
     const arg = path.args.join('/')
     if (path.op === 'admin' || path.op === 'index') return { publisher: path.publisher, action: 'rebuild' }
-    if (path.op === 'open') {
+    if (path.op === 'open' || path.op === 'append') {
       let publisher: string | null = null
       try { publisher = parseFmri(arg).publisher } catch { /* the handler answers 400 */ }
       publisher ??= path.publisher ?? depot.repo.defaultPublisher

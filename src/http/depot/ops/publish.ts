@@ -32,6 +32,12 @@ async function open (ctx: OpContext): Promise<unknown> {
   return done(ctx, { 'Transaction-ID': id })
 }
 
+async function append (ctx: OpContext): Promise<unknown> {
+  const cr = ctx.req.headers['client-release']
+  const { id } = ctx.depot.publications.append(ctx.arg, typeof cr === 'string' ? cr : undefined, ctx.prefix ?? ctx.depot.repo.defaultPublisher, subjectOf(ctx))
+  return done(ctx, { 'Transaction-ID': id })
+}
+
 /** X-IPkg-SetAttr<N>: key=value headers; a value in [...] must be a literal list. */
 function setAttrs (ctx: OpContext): Record<string, string | string[]> {
   const attrs: Record<string, string | string[]> = {}
@@ -111,6 +117,7 @@ async function abandon (ctx: OpContext): Promise<unknown> {
 }
 
 export const openOps: Record<number, OpVersion> = { 0: { GET: open } }
+export const appendOps: Record<number, OpVersion> = { 0: { GET: append } }
 export const addOps: Record<number, OpVersion> = { 0: { POST: add, PUT: add } }
 export const closeOps: Record<number, OpVersion> = { 0: { GET: close } }
 export const abandonOps: Record<number, OpVersion> = { 0: { GET: abandon } }
