@@ -4,7 +4,7 @@
  * client's signature checks pass. Pure: data in, bytes out.
  */
 import { createHash } from 'node:crypto'
-import { canonicalJson, type JsonValue } from './canonical-json.js'
+import { canonicalJson, compareCodePoints, type JsonValue, quoteString } from './canonical-json.js'
 import { compareVersions, parseVersion, type Version } from './version.js'
 import { type CatalogTime, formatCatalogTime } from './timestamp.js'
 
@@ -78,6 +78,31 @@ function cachedVersion (v: string): Version {
 
 export function compareVersionStrings (a: string, b: string): number {
   return compareVersions(cachedVersion(a), cachedVersion(b))
+}
+
+/** One stem's member of a part: "stem":[entries ascending by version], in canonical JSON. */
+export function partFragment (stem: string, entries: VersionEntry[], format: CatalogFormat): string {
+  entries.sort((a, b) => compareVersionStrings(a.version, b.version))
+  const ascii = format === 'legacy'
+  return quoteString(stem, ascii) + ':' + canonicalJson(entries.map(e => ({ ...e.entry, version: e.version })), ascii)
+}
+
+/**
+ * A part assembled from its stems' fragments, given in code-point order of
+ * their stems: the same bytes buildPart produces, without re-serializing
+ * stems that did not change.
+ */
+export function assemblePart (publisher: string, fragments: readonly string[], format: CatalogFormat): SignedCatalogFile {
+  const ascii = format === 'legacy'
+  const members: Array<[string, string]> = []
+  if (fragments.length > 0) members.push([publisher, quoteString(publisher, ascii) + ':{' + fragments.join(',') + '}'])
+  if (format === 'utf8') members.push(['_FEATURE', `"_FEATURE":["${FEATURE_UTF8}"]`])
+  members.sort((a, b) => compareCodePoints(a[0], b[0]))
+  const text = '{' + members.map(m => m[1]).join(',') + '}\n'
+  const signature = sha1Hex(text)
+  const head = text.slice(0, -2)
+  const sep = head === '{' ? '' : ','
+  return { bytes: Buffer.from(`${head}${sep}"_SIGNATURE":{"sha-1":"${signature}"}}\n`, 'utf8'), signature }
 }
 
 /** A part: {publisher: {stem: [entries ascending by version]}}. */

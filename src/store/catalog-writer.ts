@@ -7,7 +7,7 @@
  */
 import type { JsonValue } from '../ips/canonical-json.js'
 import {
-  buildCatalogAttrs, buildPart, type CatalogFormat, buildUpdateLog, type FileStamp, PART_NAME,
+  assemblePart, buildCatalogAttrs, type CatalogFormat, partFragment, buildUpdateLog, type FileStamp, PART_NAME,
   type SignedCatalogFile, UPDATE_LOG_NAME, type UpdateLogEntry, type VersionEntry
 } from '../ips/catalog.js'
 import type { Db } from './db.js'
@@ -19,16 +19,46 @@ export function catalogStamps (db: Db, publisher: string): Map<string, bigint> {
   return new Map(rows.map(r => [r.name, BigInt(r.last_modified)]))
 }
 
-function basePartEntries (db: Db, publisher: string): VersionEntry[] {
-  const rows = db.prepare('SELECT stem, version, manifest_sha1 FROM package WHERE publisher = ? AND in_catalog = 1')
-    .all(publisher) as Array<{ stem: string, version: string, manifest_sha1: string }>
-  return rows.map(r => ({ stem: r.stem, version: r.version, entry: { 'signature-sha-1': r.manifest_sha1 } }))
+/** The entries of a part, for one stem or for all. */
+function entries (db: Db, publisher: string, part: string, stem: string | null): VersionEntry[] {
+  const byStem = stem === null ? '' : ' AND p.stem = ?'
+  const args = stem === null ? [publisher] : [publisher, stem]
+  if (part === 'catalog.base.C') {
+    const rows = db.prepare(`SELECT p.stem, p.version, p.manifest_sha1 FROM package p WHERE p.publisher = ? AND p.in_catalog = 1${byStem}`)
+      .all(...args) as Array<{ stem: string, version: string, manifest_sha1: string }>
+    return rows.map(r => ({ stem: r.stem, version: r.version, entry: { 'signature-sha-1': r.manifest_sha1 } }))
+  }
+  const rows = db.prepare(`SELECT p.stem, p.version, pp.actions FROM package_part pp JOIN package p ON p.id = pp.package_id
+    WHERE p.publisher = ? AND p.in_catalog = 1${byStem} AND pp.part = ?`).all(...args, part) as Array<{ stem: string, version: string, actions: string }>
+  return rows.map(r => ({ stem: r.stem, version: r.version, entry: { actions: JSON.parse(r.actions) as JsonValue } }))
 }
 
-function partEntries (db: Db, publisher: string, part: string): VersionEntry[] {
-  const rows = db.prepare(`SELECT p.stem, p.version, pp.actions FROM package_part pp JOIN package p ON p.id = pp.package_id
-    WHERE p.publisher = ? AND p.in_catalog = 1 AND pp.part = ?`).all(publisher, part) as Array<{ stem: string, version: string, actions: string }>
-  return rows.map(r => ({ stem: r.stem, version: r.version, entry: { actions: JSON.parse(r.actions) as JsonValue } }))
+/**
+ * A part file from its stem fragments: all of them re-serialized, or only
+ * those of the given stems (a publish), when the part has fragments already.
+ */
+function generatePart (db: Db, publisher: string, part: string, format: CatalogFormat, stems: ReadonlySet<string> | undefined): SignedCatalogFile {
+  const upsert = db.prepare(`INSERT INTO catalog_part_stem (publisher, part, stem, fragment) VALUES (?, ?, ?, ?)
+    ON CONFLICT (publisher, part, stem) DO UPDATE SET fragment = excluded.fragment`)
+  const drop = db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ? AND part = ? AND stem = ?')
+  const hasFragments = db.prepare('SELECT 1 FROM catalog_part_stem WHERE publisher = ? AND part = ? LIMIT 1').get(publisher, part) !== undefined
+  if (stems !== undefined && hasFragments) {
+    for (const stem of stems) {
+      const list = entries(db, publisher, part, stem)
+      if (list.length === 0) drop.run(publisher, part, stem)
+      else upsert.run(publisher, part, stem, partFragment(stem, list, format))
+    }
+  } else {
+    db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ? AND part = ?').run(publisher, part)
+    const byStem = new Map<string, VersionEntry[]>()
+    for (const e of entries(db, publisher, part, null)) {
+      const list = byStem.get(e.stem)
+      if (list) list.push(e); else byStem.set(e.stem, [e])
+    }
+    for (const [stem, list] of byStem) upsert.run(publisher, part, stem, partFragment(stem, list, format))
+  }
+  const fragments = db.prepare('SELECT fragment FROM catalog_part_stem WHERE publisher = ? AND part = ? ORDER BY stem').pluck().all(publisher, part) as string[]
+  return assemblePart(publisher, fragments, format)
 }
 
 function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
@@ -37,13 +67,16 @@ function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
   return rows.map(r => ({ stem: r.stem, version: r.version, opType: r.op_type, opTime: BigInt(r.op_time), parts: JSON.parse(r.parts) as { [k: string]: JsonValue } }))
 }
 
-function generate (db: Db, publisher: string, name: string, format: CatalogFormat): SignedCatalogFile {
+function generate (db: Db, publisher: string, name: string, format: CatalogFormat, stems: ReadonlySet<string> | undefined): SignedCatalogFile {
   if (UPDATE_LOG_NAME.test(name)) return buildUpdateLog(publisher, logEntries(db, publisher, name), format)
-  if (name === 'catalog.base.C') return buildPart(publisher, basePartEntries(db, publisher), format)
-  return buildPart(publisher, partEntries(db, publisher, name), format)
+  return generatePart(db, publisher, name, format, stems)
 }
 
-export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet<string>): void {
+/**
+ * Regenerates the named catalog files (all when `only` is absent); with
+ * `stems`, parts are updated for those stems only.
+ */
+export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet<string>, stems?: ReadonlySet<string>): void {
   const stamps = catalogStamps(db, publisher)
   const put = db.prepare(`INSERT INTO catalog_file (publisher, name, body, signature, last_modified) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (publisher, name) DO UPDATE SET body = excluded.body, signature = excluded.signature, last_modified = excluded.last_modified`)
@@ -57,7 +90,7 @@ export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet
     .get(publisher) as { catalog_created: number, catalog_last_modified: number, catalog_format: CatalogFormat }
   for (const [name, lastModified] of stamps) {
     if (only && !only.has(name) && signatures.has(name)) continue
-    const file = generate(db, publisher, name, pub.catalog_format)
+    const file = generate(db, publisher, name, pub.catalog_format, stems)
     put.run(publisher, name, file.bytes, file.signature, lastModified)
     signatures.set(name, file.signature)
   }

@@ -74,11 +74,13 @@ function insertPayloads (db: Db, publisher: string, payloads: readonly PayloadDi
 export function addToCatalog (db: Db, publisher: string, packageIds: readonly number[], opTime: CatalogTime): void {
   if (packageIds.length === 0) return
   const touched = new Set<string>()
+  const stems = new Set<string>()
   const pkgRow = db.prepare('SELECT stem, version, manifest_sha1 FROM package WHERE id = ? AND publisher = ?')
   const partRows = db.prepare('SELECT part, actions FROM package_part WHERE package_id = ?')
   const insLog = db.prepare('INSERT INTO update_log_entry (publisher, log, stem, version, op_type, op_time, parts) VALUES (?, ?, ?, ?, ?, ?, ?)')
   for (const id of packageIds) {
     const p = pkgRow.get(id, publisher) as { stem: string, version: string, manifest_sha1: string }
+    stems.add(p.stem)
     const byLocale = new Map<string, { [part: string]: JsonValue }>([['C', { 'catalog.base.C': { 'signature-sha-1': p.manifest_sha1, version: p.version } }]])
     touched.add('catalog.base.C')
     for (const r of partRows.all(id) as Array<{ part: string, actions: string }>) {
@@ -99,7 +101,7 @@ export function addToCatalog (db: Db, publisher: string, packageIds: readonly nu
     ON CONFLICT (publisher, name) DO UPDATE SET last_modified = excluded.last_modified`)
   for (const name of touched) stamp.run(publisher, name, opTime)
   db.prepare('UPDATE publisher SET catalog_last_modified = ? WHERE name = ?').run(opTime, publisher)
-  regenerateCatalog(db, publisher, touched)
+  regenerateCatalog(db, publisher, touched, stems)
 }
 
 /** Packages stored with X-IPkg-Add-To-Catalog: 0 that wait for refresh-packages. */
@@ -139,7 +141,7 @@ export function replaceInCatalog (db: Db, publisher: string, packageId: number, 
     ON CONFLICT (publisher, name) DO UPDATE SET last_modified = excluded.last_modified`)
   for (const name of touched) stamp.run(publisher, name, addTime)
   db.prepare('UPDATE publisher SET catalog_last_modified = ? WHERE name = ?').run(addTime, publisher)
-  regenerateCatalog(db, publisher, touched)
+  regenerateCatalog(db, publisher, touched, new Set([p.stem]))
 }
 
 /** Replaces a stored package's manifest (and what derives from it) in place. */
