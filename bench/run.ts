@@ -11,6 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { makeRepository } from './make-repo.js'
+import { publishBench, type PublishResult } from './publish.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5)
@@ -98,6 +99,12 @@ try {
     searchRows.push(r)
     console.log(`${name}: ${r.reqs.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`)
   }
+  const publishRows: PublishResult[] = []
+  for (const versions of [10, Number(process.env.BENCH_LARGE_VERSIONS ?? 100_000)]) {
+    const r = await publishBench(ROOT, work, await freePort(), versions)
+    publishRows.push(r)
+    console.log(`publish into ${versions} versions: p50 ${r.p50.toFixed(1)} ms, p90 ${r.p90.toFixed(1)} ms, ${r.perSecond.toFixed(1)}/s (import ${r.importSeconds.toFixed(0)} s)`)
+  }
   const z = await load('catalog part, zstd', `${base}/bench/catalog/1/catalog.summary.C`, { 'Accept-Encoding': 'zstd' })
   const zres = await fetch(`${base}/bench/catalog/1/catalog.summary.C`, { headers: { 'Accept-Encoding': 'zstd' } })
   const zbytes = Number(zres.headers.get('content-length'))
@@ -121,6 +128,12 @@ try {
     '| query | req/s | p50 ms | p99 ms | errors |',
     '|---|---:|---:|---:|---:|',
     ...searchRows.map(r => `| ${r.name} | ${r.reqs.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`),
+    '',
+    'Publishing: 30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions (loaded through the importer at start):',
+    '',
+    '| versions in the catalog | import at start, s | one publish p50 ms | p90 ms | publishes/s |',
+    '|---:|---:|---:|---:|---:|',
+    ...publishRows.map(r => `| ${r.versions} | ${r.importSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} |`),
     '',
     `Depot RSS after the run: ${rss.toFixed(0)} MiB. zstd catalog part: ${zbytes} of ${rows[1]!.bytes} bytes (${(zbytes / rows[1]!.bytes * 100).toFixed(1)}%).`,
     ''
