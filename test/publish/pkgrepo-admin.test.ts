@@ -1,0 +1,55 @@
+/**
+ * The admin requests pkgrepo and pkgsend send over HTTP (refresh, rebuild,
+ * refresh-index), replayed from publish-pkgrepo-admin.jsonl with a token:
+ * accepted at once as pkg.depotd accepts them, and search keeps answering
+ * through every rebuild (pkg.depotd answers 503 after rebuild --no-index).
+ */
+import path from 'node:path'
+import t from 'tap'
+import { GOLDEN, startDepot } from '../helpers/depot.js'
+import { exchanges, replayHeaders } from '../helpers/golden.js'
+import { request } from '../helpers/http.js'
+import { LocalIssuer } from '../helpers/issuer.js'
+
+const issuer = await LocalIssuer.start()
+await issuer.addKey('k1')
+t.teardown(() => issuer.close())
+const depot = await startDepot({
+  source: path.join(GOLDEN, 'repo'),
+  extraConfig: `
+[auth]
+resource = "https://depot.test"
+[[auth.issuers]]
+id = "corp"
+issuer = "${issuer.url}"
+audiences = ["https://depot.test"]
+algorithms = ["RS256"]
+token_type = "at+jwt"
+scopes_claim = "/scope"
+publishers_claim = "/depot_publishers"
+[auth.issuers.actions]
+rebuild = ["depot:rebuild"]
+`
+})
+t.teardown(() => depot.close())
+const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:rebuild', depot_publishers: ['test', 'example.org'] })
+const attrsBefore = (await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')).body
+
+for (const x of exchanges('publish-pkgrepo-admin.jsonl')) {
+  const p = x.request.path
+  if (!/\/(admin|index)\/0/.test(p) && !p.includes('/search/1/')) continue
+  await t.test(`${x.trace ?? ''}: ${p}`, async t => {
+    const res = await request(depot.port, x.request.method, p, { ...replayHeaders(x), Authorization: `Bearer ${token}` })
+    await depot.app.depot.jobs.idle()
+    if (p.includes('/search/1/')) {
+      t.equal(res.status, 200, 'search answers during and after every rebuild')
+      return
+    }
+    t.equal(res.status, x.response.status)
+  })
+}
+
+t.test('rebuilding from the catalog of record changes no byte', async t => {
+  await depot.app.depot.jobs.idle()
+  t.same((await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')).body, attrsBefore, 'same created, same signatures: clients need no refresh')
+})
