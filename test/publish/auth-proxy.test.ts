@@ -8,35 +8,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { TokenProvider, startAuthProxy } from '../../src/auth-proxy.js'
-import { addPublisher } from '../../src/store/publish.js'
-import { ROOT, startDepot, tempDir } from '../helpers/depot.js'
+import { ROOT, tempDir } from '../helpers/depot.js'
 import { exchanges, replayHeaders } from '../helpers/golden.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
-import { LocalIssuer } from '../helpers/issuer.js'
 
-const issuer = await LocalIssuer.start()
-await issuer.addKey('k1')
-t.teardown(() => issuer.close())
-const depot = await startDepot({
-  source: null,
-  extraConfig: `
-[auth]
-resource = "https://depot.test"
-[[auth.issuers]]
-id = "corp"
-issuer = "${issuer.url}"
-audiences = ["https://depot.test"]
-algorithms = ["RS256"]
-token_type = "at+jwt"
-scopes_claim = "/scope"
-publishers_claim = "/depot_publishers"
-[auth.issuers.actions]
-publish = ["depot:publish"]
-`
-})
-t.teardown(() => depot.close())
-addPublisher(depot.repo, 'test', true)
-addPublisher(depot.repo, 'example.org', false)
+const { depot, issuer } = await startPublishingDepot(t, { publishers: [['test', true], ['example.org', false]] })
 const dir = tempDir()
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
 const tokenFile = path.join(dir, 'token')

@@ -3,37 +3,13 @@
  * statuses and messages.
  */
 import t from 'tap'
-import { addPublisher } from '../../src/store/publish.js'
-import { startDepot } from '../helpers/depot.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { exchanges } from '../helpers/golden.js'
 import { errorMessage, request } from '../helpers/http.js'
-import { LocalIssuer } from '../helpers/issuer.js'
 import { replayTrace } from '../helpers/replay.js'
 
-const issuer = await LocalIssuer.start()
-await issuer.addKey('k1')
-t.teardown(() => issuer.close())
-const depot = await startDepot({
-  source: null,
-  extraConfig: `
-[auth]
-resource = "https://depot.test"
-[[auth.issuers]]
-id = "corp"
-issuer = "${issuer.url}"
-audiences = ["https://depot.test"]
-algorithms = ["RS256"]
-token_type = "at+jwt"
-scopes_claim = "/scope"
-publishers_claim = "/depot_publishers"
-[auth.issuers.actions]
-publish = ["depot:publish"]
-`
-})
-t.teardown(() => depot.close())
-addPublisher(depot.repo, 'test', true)
-
-const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'newpub.example'] })
+const { depot, token: sign } = await startPublishingDepot(t, { publishers: [['test', true]] })
+const token = await sign({ depot_publishers: ['test', 'newpub.example'] })
 const results = await replayTrace(depot.port, exchanges('publish-errors.jsonl'), token)
 
 for (const { x, res } of results) {

@@ -7,36 +7,16 @@ import path from 'node:path'
 import t from 'tap'
 import { parseCatalogTime } from '../../src/ips/timestamp.js'
 import { applyUpdates, fetchCatalog, partOf, partSignature, type Part } from '../helpers/client-catalog.js'
-import { GOLDEN, startDepot } from '../helpers/depot.js'
+import { GOLDEN } from '../helpers/depot.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { exchanges } from '../helpers/golden.js'
-import { LocalIssuer } from '../helpers/issuer.js'
 import { replayTrace } from '../helpers/replay.js'
 
-const issuer = await LocalIssuer.start()
-await issuer.addKey('k1')
-t.teardown(() => issuer.close())
-const depot = await startDepot({
-  source: path.join(GOLDEN, 'repo'),
-  extraConfig: `
-[auth]
-resource = "https://depot.test"
-[[auth.issuers]]
-id = "corp"
-issuer = "${issuer.url}"
-audiences = ["https://depot.test"]
-algorithms = ["RS256"]
-token_type = "at+jwt"
-scopes_claim = "/scope"
-publishers_claim = "/depot_publishers"
-[auth.issuers.actions]
-publish = ["depot:publish"]
-`
-})
-t.teardown(() => depot.close())
+const { depot, token: sign } = await startPublishingDepot(t, { source: path.join(GOLDEN, 'repo') })
 
 t.test('the update log after a publish replays onto the imported parts', async t => {
   const old = await fetchCatalog(depot.port, 'test')
-  const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'example.org'] })
+  const token = await sign()
   const trace = exchanges('publish-pkgsend-upload.jsonl').filter(x => x.trace === 'publish-lib' || x.trace === 'publish-obsolete')
   for (const { x, res } of await replayTrace(depot.port, trace, token)) {
     if (x.request.method !== 'HEAD') t.equal(res.status, x.response.status, `${x.request.method} ${x.request.path.slice(0, 50)}`)

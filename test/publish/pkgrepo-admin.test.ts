@@ -6,33 +6,13 @@
  */
 import path from 'node:path'
 import t from 'tap'
-import { GOLDEN, startDepot } from '../helpers/depot.js'
+import { GOLDEN } from '../helpers/depot.js'
 import { exchanges, replayHeaders } from '../helpers/golden.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
-import { LocalIssuer } from '../helpers/issuer.js'
 
-const issuer = await LocalIssuer.start()
-await issuer.addKey('k1')
-t.teardown(() => issuer.close())
-const depot = await startDepot({
-  source: path.join(GOLDEN, 'repo'),
-  extraConfig: `
-[auth]
-resource = "https://depot.test"
-[[auth.issuers]]
-id = "corp"
-issuer = "${issuer.url}"
-audiences = ["https://depot.test"]
-algorithms = ["RS256"]
-token_type = "at+jwt"
-scopes_claim = "/scope"
-publishers_claim = "/depot_publishers"
-[auth.issuers.actions]
-rebuild = ["depot:rebuild"]
-`
-})
-t.teardown(() => depot.close())
-const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:rebuild', depot_publishers: ['test', 'example.org'] })
+const { depot, token: sign } = await startPublishingDepot(t, { source: path.join(GOLDEN, 'repo') })
+const token = await sign()
 const attrsBefore = (await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')).body
 
 for (const x of exchanges('publish-pkgrepo-admin.jsonl')) {

@@ -7,43 +7,22 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import t from 'tap'
-import { addPublisher } from '../../src/store/publish.js'
+import t, { type Test } from 'tap'
 import { fmriUrlPath, parseFmri } from '../../src/ips/fmri.js'
 import { formatVersion } from '../../src/ips/version.js'
 import { applyUpdates, fetchCatalog, partOf, partSignature, type Part } from '../helpers/client-catalog.js'
-import { GOLDEN, startDepot } from '../helpers/depot.js'
+import { GOLDEN } from '../helpers/depot.js'
 import { exchanges } from '../helpers/golden.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
-import { LocalIssuer } from '../helpers/issuer.js'
 import { replayTrace } from '../helpers/replay.js'
 
-const issuer = await LocalIssuer.start()
-await issuer.addKey('k1')
-const authConfig = `
-[auth]
-resource = "https://depot.test"
-[[auth.issuers]]
-id = "corp"
-issuer = "${issuer.url}"
-audiences = ["https://depot.test"]
-algorithms = ["RS256"]
-token_type = "at+jwt"
-scopes_claim = "/scope"
-publishers_claim = "/depot_publishers"
-[auth.issuers.actions]
-publish = ["depot:publish"]
-rebuild = ["depot:rebuild"]
-`
-t.teardown(() => issuer.close())
-const token = (): Promise<string> => issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish depot:rebuild', depot_publishers: ['test', 'example.org'] })
-
-async function emptyDepot () {
-  const depot = await startDepot({ source: null, extraConfig: authConfig })
-  addPublisher(depot.repo, 'test', true)
-  addPublisher(depot.repo, 'example.org', false)
-  return depot
+async function emptyDepot (t: Test) {
+  const running = await startPublishingDepot(t, { publishers: [['test', true], ['example.org', false]] })
+  token = running.token
+  return running.depot
 }
+let token: () => Promise<string>
 
 /** The golden repository's stored manifest for the same stem and version, less its pkg.fmri line. */
 function goldenBody (fmri: string): string | undefined {
@@ -56,8 +35,7 @@ function goldenBody (fmri: string): string | undefined {
 }
 
 t.test('pkgsend publish (upload mode)', async t => {
-  const depot = await emptyDepot()
-  t.teardown(() => depot.close())
+  const depot = await emptyDepot(t)
   const before = await fetchCatalog(depot.port, 'test')
   const results = await replayTrace(depot.port, exchanges('publish-pkgsend-upload.jsonl'), await token())
   for (const { x, res } of results) {
@@ -95,8 +73,7 @@ t.test('pkgsend publish (upload mode)', async t => {
 
 for (const file of ['publish-pkgsend-per-command.jsonl', 'publish-pkgsend-abandon.jsonl', 'publish-pkgrecv.jsonl']) {
   t.test(file, async t => {
-    const depot = await emptyDepot()
-    t.teardown(() => depot.close())
+    const depot = await emptyDepot(t)
     const results = await replayTrace(depot.port, exchanges(file), await token())
     for (const { x, res } of results) {
       if (x.request.path.includes('/catalog/1/')) {
@@ -125,8 +102,7 @@ for (const file of ['publish-pkgsend-per-command.jsonl', 'publish-pkgsend-abando
 }
 
 t.test('pkgsign: append/0 adds a signature; the catalog logs remove + add', async t => {
-  const depot = await emptyDepot()
-  t.teardown(() => depot.close())
+  const depot = await emptyDepot(t)
   const trace = [...exchanges('publish-pkgsend-per-command.jsonl'), ...exchanges('publish-pkgsign-append.jsonl')]
   const results = await replayTrace(depot.port, trace, await token())
   for (const { x, res } of results) {

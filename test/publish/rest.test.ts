@@ -11,33 +11,12 @@ import zlib from 'node:zlib'
 import t from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
 import { fetchCatalog } from '../helpers/client-catalog.js'
-import { GOLDEN, ROOT, startDepot } from '../helpers/depot.js'
+import { GOLDEN, ROOT } from '../helpers/depot.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
-import { LocalIssuer } from '../helpers/issuer.js'
 
-const issuer = await LocalIssuer.start()
-await issuer.addKey('k1')
-t.teardown(() => issuer.close())
-const depot = await startDepot({
-  source: null,
-  extraConfig: `
-[auth]
-resource = "https://depot.test"
-[[auth.issuers]]
-id = "corp"
-issuer = "${issuer.url}"
-audiences = ["https://depot.test"]
-algorithms = ["RS256"]
-token_type = "at+jwt"
-scopes_claim = "/scope"
-publishers_claim = "/depot_publishers"
-[auth.issuers.actions]
-publish = ["depot:publish"]
-`
-})
-t.teardown(() => depot.close())
-addPublisher(depot.repo, 'test', true)
-const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test'], exp: Math.floor(Date.now() / 1000) + 3600 })
+const { depot, issuer, token: sign } = await startPublishingDepot(t, { publishers: [['test', true]] })
+const token = await sign({ depot_publishers: ['test'] })
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 const CLI = path.join(ROOT, 'dist/src/cli.js')
 const proto = path.join(GOLDEN, 'inputs/proto')
@@ -121,7 +100,7 @@ t.test('bad uploads get a clear error and publish nothing', async t => {
 })
 
 t.test('concurrent publishes, to one publisher and to another, all land and the catalog stays valid', async t => {
-  addPublisher(depot.repo, 'example.org', false)
+  addPublisher(depot.repo, 'example.org', false) // a second publisher, created while the depot runs
   const both = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'example.org'], exp: Math.floor(Date.now() / 1000) + 3600 })
   const publishOne = async (pub: string, i: number): Promise<number> => {
     const content = Buffer.from(`payload ${pub} ${i}\n`)
