@@ -13,6 +13,7 @@ import { ROOT, tempDir } from '../helpers/depot.js'
 import { exchanges, replayHeaders } from '../helpers/golden.js'
 import { request } from '../helpers/http.js'
 import { LocalIssuer } from '../helpers/issuer.js'
+import { authSection } from '../helpers/publishing-depot.js'
 
 const issuer = await LocalIssuer.start()
 await issuer.addKey('k1')
@@ -33,19 +34,7 @@ memory_bytes = 1048576
 small_payload_bytes = 65536
 [log]
 level = "silent"
-[auth]
-resource = "https://depot.test"
-[[auth.issuers]]
-id = "corp"
-issuer = "${issuer.url}"
-audiences = ["https://depot.test"]
-algorithms = ["RS256"]
-token_type = "at+jwt"
-scopes_claim = "/scope"
-publishers_claim = "/depot_publishers"
-[auth.issuers.actions]
-publish = ["depot:publish"]
-`)
+${authSection(issuer.url)}`)
 const CLI = path.join(ROOT, 'dist/src/cli.js')
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 
