@@ -71,6 +71,22 @@ t.test('pkgsend publish (upload mode)', async t => {
   t.equal((await import('node:crypto')).createHash('sha1').update(payload.body).digest('hex'), 'a66c521c92d2c562101f5977493277f506f1b086', 'the served payload matches the chash the client computed')
 })
 
+t.test('publish-pkgrecv-new-publisher.jsonl: pkgrecv into a depot that lacks the publisher', async t => {
+  const running = await startPublishingDepot(t, { publishers: [['test', true]] })
+  const results = await replayTrace(running.depot.port, exchanges('publish-pkgrecv-new-publisher.jsonl'), await running.token())
+  let opened = false
+  for (const { x, res } of results) {
+    const p = x.request.path
+    opened ||= p.startsWith('/open/0/')
+    if (opened && p.startsWith('/example.org/') && x.response.status === 400) {
+      t.equal(res.status, 200, `${x.request.method} ${p.slice(0, 60)}: the new publisher is served at once (pkg.depotd: 400 until restarted)`)
+      continue
+    }
+    t.equal(res.status, x.response.status, `${x.request.method} ${p.slice(0, 60)}: status`)
+  }
+  t.equal((await fetchCatalog(running.depot.port, 'example.org')).attrs['package-version-count'], 1, 'listed after refresh-packages')
+})
+
 for (const file of ['publish-pkgsend-per-command.jsonl', 'publish-pkgsend-abandon.jsonl', 'publish-pkgrecv.jsonl']) {
   t.test(file, async t => {
     const depot = await emptyDepot(t)
