@@ -47,6 +47,7 @@ export interface PackageVersion {
 }
 
 const MAX_CACHED_CATALOG_FILE = 4 * 1024 * 1024
+const DATA_VERSION_TTL_MS = 100
 
 interface PublisherRow { name: string, catalog_created: number, catalog_last_modified: number, repository: string | null }
 interface PayloadRow { hash: string, chash: string, gzip_sha256: string, file_sha256: string, size: number, csize: number, first_published: number }
@@ -71,6 +72,8 @@ export class Repository {
 
   private cached: { generation: string, publishers: PublisherInfo[], names: Set<string> } | undefined
   private localWrites = 0
+  private dataVersion = 0
+  private dataVersionAt = -Infinity
   private fileCache: { generation: string, files: Map<string, CatalogFile> } = { generation: '', files: new Map() }
 
   constructor (dataDir: string, opts: { readonly?: boolean } = {}) {
@@ -117,7 +120,14 @@ export class Repository {
    * catalog state are keyed by.
    */
   generation (): string {
-    return `${this.stmt.dataVersion.get() as number}:${this.localWrites}`
+    // Asking SQLite costs more than serving a small file: other processes'
+    // writes (an import, a rebuild) are picked up within DATA_VERSION_TTL_MS.
+    const now = performance.now()
+    if (now - this.dataVersionAt > DATA_VERSION_TTL_MS) {
+      this.dataVersion = this.stmt.dataVersion.get() as number
+      this.dataVersionAt = now
+    }
+    return `${this.dataVersion}:${this.localWrites}`
   }
 
   /** Called after every transaction this process commits. */
