@@ -7,7 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { DepotConfig } from '../config.js'
 import { DepotError } from '../errors.js'
 import type { Repository } from '../store/repository.js'
-import { ByteLru } from './compression.js'
+import { ByteLru } from '../lru.js'
 import type { DepotServices } from './depot/context.js'
 import { JobQueue } from '../jobs.js'
 import { Publications } from '../store/transactions.js'

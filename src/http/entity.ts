@@ -9,7 +9,8 @@ import fs from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RangeNotSatisfiableError } from '../errors.js'
-import { ByteLru, encode, negotiateCoding } from './compression.js'
+import { encode, negotiateCoding } from './compression.js'
+import { ByteLru } from '../lru.js'
 
 export interface Entity {
   readonly contentType: string

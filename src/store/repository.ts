@@ -10,6 +10,7 @@ import { compareVersions, formatVersion, parseVersion, type Version } from '../i
 import { type Db, openDatabase } from './db.js'
 import { type PayloadDigests, PayloadStore, SHA1_NAME } from './payload-store.js'
 import { rebuildSearchIndex } from './search-index.js'
+import { ByteLru } from '../lru.js'
 import type Database from 'better-sqlite3'
 
 export interface PublisherInfo {
@@ -48,6 +49,8 @@ export interface PackageVersion {
 
 const MAX_CACHED_CATALOG_FILE = 4 * 1024 * 1024
 const DATA_VERSION_TTL_MS = 100
+const MANIFEST_CACHE_BYTES = 32 * 1024 * 1024
+const PAYLOAD_CACHE_BYTES = 8 * 1024 * 1024
 
 interface PublisherRow { name: string, catalog_created: number, catalog_last_modified: number, repository: string | null }
 interface PayloadRow { hash: string, chash: string, gzip_sha256: string, file_sha256: string, size: number, csize: number, first_published: number }
@@ -75,6 +78,8 @@ export class Repository {
   private dataVersion = 0
   private dataVersionAt = -Infinity
   private fileCache: { generation: string, files: Map<string, CatalogFile> } = { generation: '', files: new Map() }
+  private payloadCache: { generation: string, lru: ByteLru<{ payload: StoredPayload, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
+  private manifestCache: { generation: string, lru: ByteLru<{ manifest: StoredManifest, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
 
   constructor (dataDir: string, opts: { readonly?: boolean } = {}) {
     this.dataDir = dataDir
@@ -167,7 +172,19 @@ export class Repository {
     return file
   }
 
+  /** A stored manifest; recently used ones are kept in memory until the catalog changes. */
   manifest (publisher: string, stem: string, version: string): StoredManifest | undefined {
+    const generation = this.generation()
+    if (this.manifestCache.generation !== generation) this.manifestCache = { generation, lru: new ByteLru(MANIFEST_CACHE_BYTES) }
+    const key = `${publisher}\0${stem}\0${version}`
+    const hit = this.manifestCache.lru.get(key)
+    if (hit) return hit.manifest
+    const m = this.readManifest(publisher, stem, version)
+    if (m) this.manifestCache.lru.set(key, { manifest: m, byteLength: m.body.length + key.length })
+    return m
+  }
+
+  private readManifest (publisher: string, stem: string, version: string): StoredManifest | undefined {
     const r = this.stmt.manifest.get(publisher, stem, version) as { publisher: string, stem: string, version: string, manifest: Buffer, manifest_sha1: string, published: number } | undefined
     return r && { publisher: r.publisher, stem: r.stem, version: r.version, body: r.manifest, sha1: r.manifest_sha1, published: BigInt(r.published) }
   }
@@ -178,6 +195,17 @@ export class Repository {
    * publisher's payloads; without, any.
    */
   payload (publisher: string | null, name: string): StoredPayload | undefined {
+    const generation = this.generation()
+    if (this.payloadCache.generation !== generation) this.payloadCache = { generation, lru: new ByteLru(PAYLOAD_CACHE_BYTES) }
+    const key = `${publisher ?? ''}\0${name}`
+    const hit = this.payloadCache.lru.get(key)
+    if (hit) return hit.payload
+    const p = this.readPayload(publisher, name)
+    if (p) this.payloadCache.lru.set(key, { payload: p, byteLength: 256 + key.length })
+    return p
+  }
+
+  private readPayload (publisher: string | null, name: string): StoredPayload | undefined {
     const hash = SHA1_NAME.test(name) ? name : (this.stmt.alias.get(name) as { hash: string } | undefined)?.hash
     if (hash === undefined) return undefined
     const r = (publisher === null ? this.stmt.payload.get(hash) : this.stmt.payloadOf.get(publisher, hash)) as PayloadRow | undefined

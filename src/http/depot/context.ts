@@ -8,7 +8,7 @@ import type { Repository } from '../../store/repository.js'
 import type { JobQueue } from '../../jobs.js'
 import type { Publications } from '../../store/transactions.js'
 import type { SearchPool } from '../../store/search-pool.js'
-import type { ByteLru } from '../compression.js'
+import type { ByteLru } from '../../lru.js'
 
 export interface RequestCounters { catalog: number, file: number, manifests: number }
 

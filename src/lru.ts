@@ -1,0 +1,27 @@
+/** A least-recently-used map bounded by the total size of its values. */
+export class ByteLru<V extends { byteLength: number }> {
+  private readonly map = new Map<string, V>()
+  private bytes = 0
+  constructor (private readonly maxBytes: number) {}
+
+  get (key: string): V | undefined {
+    const v = this.map.get(key)
+    if (v !== undefined) { this.map.delete(key); this.map.set(key, v) }
+    return v
+  }
+
+  set (key: string, value: V): void {
+    if (value.byteLength > this.maxBytes / 4) return
+    const old = this.map.get(key)
+    if (old !== undefined) { this.bytes -= old.byteLength; this.map.delete(key) }
+    this.map.set(key, value)
+    this.bytes += value.byteLength
+    for (const [k, v] of this.map) {
+      if (this.bytes <= this.maxBytes) break
+      this.map.delete(k)
+      this.bytes -= v.byteLength
+    }
+  }
+
+  get size (): number { return this.bytes }
+}
