@@ -1,4 +1,9 @@
 /** Reads a request body that the depot's catch-all parser left unread, within a bound. */
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import path from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import type { FastifyRequest } from 'fastify'
 import { PayloadTooLargeError } from '../errors.js'
 
@@ -17,13 +22,9 @@ export async function readBody (req: FastifyRequest, limit: number): Promise<Buf
 
 /** Streams a request body into a temporary file within a bound; the caller removes the file. */
 export async function receiveToFile (req: FastifyRequest, dir: string, limit: number): Promise<string> {
-  const { createWriteStream } = await import('node:fs')
-  const { randomBytes } = await import('node:crypto')
-  const { pipeline } = await import('node:stream/promises')
-  const { Transform } = await import('node:stream')
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > limit) throw new PayloadTooLargeError(`The request body is larger than ${limit} bytes.`)
-  const file = `${dir}/upload.${randomBytes(8).toString('hex')}`
+  const file = path.join(dir, `upload.${randomBytes(8).toString('hex')}`)
   let size = 0
   const bound = new Transform({
     transform (chunk: Buffer, _enc, cb) {
