@@ -78,13 +78,22 @@ function generate (db: Db, publisher: string, name: string, format: CatalogForma
  */
 export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet<string>, stems?: ReadonlySet<string>): void {
   const stamps = catalogStamps(db, publisher)
-  const put = db.prepare(`INSERT INTO catalog_file (publisher, name, body, signature, last_modified) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (publisher, name) DO UPDATE SET body = excluded.body, signature = excluded.signature, last_modified = excluded.last_modified`)
+  const putMeta = db.prepare(`INSERT INTO catalog_file (publisher, name, signature, last_modified) VALUES (?, ?, ?, ?)
+    ON CONFLICT (publisher, name) DO UPDATE SET signature = excluded.signature, last_modified = excluded.last_modified`)
+  const putBody = db.prepare(`INSERT INTO catalog_file_body (publisher, name, body) VALUES (?, ?, ?)
+    ON CONFLICT (publisher, name) DO UPDATE SET body = excluded.body`)
+  const put = { run: (pub: string, name: string, body: Buffer, signature: string, lastModified: bigint | number): void => {
+    putMeta.run(pub, name, signature, lastModified)
+    putBody.run(pub, name, body)
+  } }
   const signatures = new Map<string, string>()
   const existing = db.prepare('SELECT name, signature FROM catalog_file WHERE publisher = ?').all(publisher) as Array<{ name: string, signature: string }>
   for (const r of existing) signatures.set(r.name, r.signature)
-  db.prepare("DELETE FROM catalog_file WHERE publisher = ? AND name <> 'catalog.attrs' AND name NOT IN (SELECT name FROM catalog_stamp WHERE publisher = ?)")
-    .run(publisher, publisher)
+  // A full regeneration drops files no longer listed; an incremental one only adds or replaces.
+  if (!only) {
+    db.prepare("DELETE FROM catalog_file WHERE publisher = ? AND name <> 'catalog.attrs' AND name NOT IN (SELECT name FROM catalog_stamp WHERE publisher = ?)")
+      .run(publisher, publisher)
+  }
 
   const pub = db.prepare('SELECT catalog_created, catalog_last_modified, catalog_format FROM publisher WHERE name = ?')
     .get(publisher) as { catalog_created: number, catalog_last_modified: number, catalog_format: CatalogFormat }

@@ -88,7 +88,8 @@ export class Repository {
     this.stmt = {
       publishers: this.db.prepare('SELECT name, catalog_created, catalog_last_modified, repository FROM publisher ORDER BY name'),
       setting: this.db.prepare('SELECT value FROM repository_setting WHERE key = ?'),
-      catalogFile: this.db.prepare('SELECT body, signature, last_modified FROM catalog_file WHERE publisher = ? AND name = ?'),
+      catalogFile: this.db.prepare(`SELECT b.body, f.signature, f.last_modified FROM catalog_file f
+        JOIN catalog_file_body b ON b.publisher = f.publisher AND b.name = f.name WHERE f.publisher = ? AND f.name = ?`),
       manifest: this.db.prepare('SELECT publisher, stem, version, manifest, manifest_sha1, published FROM package WHERE publisher = ? AND stem = ? AND version = ?'),
       payload: this.db.prepare('SELECT * FROM payload WHERE hash = ?'),
       payloadOf: this.db.prepare('SELECT p.* FROM payload p JOIN publisher_payload pp ON pp.hash = p.hash WHERE pp.publisher = ? AND p.hash = ?'),
