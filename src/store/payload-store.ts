@@ -4,25 +4,11 @@
  * written to a temporary file, fsynced, then renamed into place, so a
  * crash never leaves a partial object under a real name.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
-import { Transform, Writable } from 'node:stream'
-import zlib from 'node:zlib'
 
 export const SHA1_NAME = /^[0-9a-f]{40}$/
-
-export interface PayloadDigests {
-  /** SHA-1 of the uncompressed content: the payload's name. */
-  readonly hash: string
-  /** SHA-1 of the stored gzip bytes. */
-  readonly chash: string
-  readonly gzipSha256: string
-  readonly fileSha256: string
-  readonly size: number
-  readonly csize: number
-}
 
 export class PayloadStore {
   readonly root: string
@@ -70,33 +56,4 @@ export class PayloadStore {
     }
     return n
   }
-}
-
-/**
- * Digests of a stored gzip payload, streamed: the compressed bytes are
- * hashed as they are, and decompressed (with a bound, against gzip bombs)
- * to hash the content.
- */
-export async function digestGzipFile (file: string, maxSize = Number.MAX_SAFE_INTEGER): Promise<PayloadDigests> {
-  const chash = createHash('sha1')
-  const gzipSha256 = createHash('sha256')
-  const hash = createHash('sha1')
-  const fileSha256 = createHash('sha256')
-  let size = 0
-  let csize = 0
-  const compressedTap = new Transform({
-    transform (chunk: Buffer, _enc, cb) {
-      csize += chunk.length
-      chash.update(chunk); gzipSha256.update(chunk); cb(null, chunk)
-    }
-  })
-  const contentSink = new Writable({
-    write (chunk: Buffer, _enc, cb) {
-      size += chunk.length
-      if (size > maxSize) { cb(new Error(`payload decompresses to more than ${maxSize} bytes`)); return }
-      hash.update(chunk); fileSha256.update(chunk); cb()
-    }
-  })
-  await pipeline(fs.createReadStream(file), compressedTap, zlib.createGunzip(), contentSink)
-  return { hash: hash.digest('hex'), chash: chash.digest('hex'), gzipSha256: gzipSha256.digest('hex'), fileSha256: fileSha256.digest('hex'), size, csize }
 }

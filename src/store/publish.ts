@@ -13,7 +13,7 @@ import { isValidPublisher } from '../ips/fmri.js'
 import type { Repository } from './repository.js'
 import { regenerateCatalog } from './catalog-writer.js'
 import type { Db } from './db.js'
-import type { PayloadDigests } from './payload-store.js'
+import type { PayloadDigests } from './payload-digests.js'
 import { indexPackage } from './search-index.js'
 
 export function ensurePublisher (db: Db, name: string, now: CatalogTime): void {

@@ -4,7 +4,7 @@
  * content-addressed store, so an open transaction survives a restart and a
  * crash before close leaves nothing visible.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
@@ -19,7 +19,8 @@ import { type CatalogTime, fmriTimestamp, nowCatalogTime, parseCatalogTime } fro
 import { validateAction, validatePackage } from '../ips/validate.js'
 import { formatVersion } from '../ips/version.js'
 import { addToCatalog, ensurePublisher, replaceInCatalog, restorePackage, storePackage } from './publish.js'
-import { digestGzipFile, type PayloadDigests, SHA1_NAME } from './payload-store.js'
+import { digestBuffers, digestGzipFile, type PayloadDigests } from './payload-digests.js'
+import { SHA1_NAME } from './payload-store.js'
 import type { Repository } from './repository.js'
 
 export interface PublicationLimits {
@@ -136,14 +137,7 @@ export class Publications {
     if (payloadFile !== null) {
       const raw = await fs.promises.readFile(payloadFile)
       const gz = pkgGzip(raw)
-      const d: PayloadDigests = {
-        hash: sha1Hex(raw),
-        chash: sha1Hex(gz),
-        gzipSha256: createHash('sha256').update(gz).digest('hex'),
-        fileSha256: createHash('sha256').update(raw).digest('hex'),
-        size: raw.length,
-        csize: gz.length
-      }
+      const d = digestBuffers(raw, gz)
       await this.storePayload(id, d, gz)
       action = { ...action, hash: d.hash, attrs: { ...action.attrs, chash: d.chash, 'pkg.content-hash': `gzip:sha256:${d.gzipSha256}`, 'pkg.csize': String(d.csize), 'pkg.size': String(d.size) } }
     }
@@ -172,7 +166,7 @@ export class Publications {
     if (basename === undefined) {
       const raw = await fs.promises.readFile(bodyFile)
       const gz = pkgGzip(raw)
-      await this.storePayload(id, { hash: sha1Hex(raw), chash: sha1Hex(gz), gzipSha256: createHash('sha256').update(gz).digest('hex'), fileSha256: createHash('sha256').update(raw).digest('hex'), size: raw.length, csize: gz.length }, gz)
+      await this.storePayload(id, digestBuffers(raw, gz), gz)
       return
     }
     if (!SHA1_NAME.test(basename)) throw new BadRequestError(`The specified basename, '${basename}', is not a SHA-1 payload name.`)

@@ -7,7 +7,8 @@
 import multipart from '@fastify/multipart'
 import type { FastifyInstance } from 'fastify'
 import { BadRequestError } from '../../errors.js'
-import { SHA1_NAME, type PayloadDigests } from '../../store/payload-store.js'
+import type { PayloadDigests } from '../../store/payload-digests.js'
+import { SHA1_NAME } from '../../store/payload-store.js'
 import { ingestPayload } from '../../store/ingest.js'
 import type { DepotServices } from '../depot/context.js'
 
