@@ -88,21 +88,48 @@ export function partFragment (stem: string, entries: VersionEntry[], format: Cat
 }
 
 /**
+ * The text of a part around its stems' fragments: the unsigned file is
+ * head + fragments.join(',') + tail. Fragments come in code-point order of
+ * their stems, so a part can be kept as bytes and patched stem by stem.
+ */
+export interface PartFrame {
+  readonly head: string
+  readonly tail: string
+}
+
+export function partFrame (publisher: string, format: CatalogFormat, hasStems: boolean): PartFrame {
+  const feature = format === 'utf8' ? `"_FEATURE":["${FEATURE_UTF8}"]` : ''
+  if (!hasStems) return { head: '{' + feature, tail: '}\n' }
+  const open = quoteString(publisher, format === 'legacy') + ':{'
+  if (feature === '') return { head: '{' + open, tail: '}}\n' }
+  return compareCodePoints(publisher, '_FEATURE') < 0
+    ? { head: '{' + open, tail: `},${feature}}\n` }
+    : { head: `{${feature},` + open, tail: '}}\n' }
+}
+
+/** SHA-1 of the unsigned part whose comma-joined fragments are the concatenation of `members`. */
+export function partSignature (frame: PartFrame, members: readonly Buffer[]): string {
+  const hash = createHash('sha1').update(frame.head)
+  for (const m of members) hash.update(m)
+  return hash.update(frame.tail).digest('hex')
+}
+
+/** What follows the fragments in the signed file. */
+export function signedPartTail (frame: PartFrame, signature: string): string {
+  const sep = frame.head === '{' && frame.tail === '}\n' ? '' : ','
+  return `${frame.tail.slice(0, -2)}${sep}"_SIGNATURE":{"sha-1":"${signature}"}}\n`
+}
+
+/**
  * A part assembled from its stems' fragments, given in code-point order of
  * their stems: the same bytes buildPart produces, without re-serializing
  * stems that did not change.
  */
 export function assemblePart (publisher: string, fragments: readonly string[], format: CatalogFormat): SignedCatalogFile {
-  const ascii = format === 'legacy'
-  const members: Array<[string, string]> = []
-  if (fragments.length > 0) members.push([publisher, quoteString(publisher, ascii) + ':{' + fragments.join(',') + '}'])
-  if (format === 'utf8') members.push(['_FEATURE', `"_FEATURE":["${FEATURE_UTF8}"]`])
-  members.sort((a, b) => compareCodePoints(a[0], b[0]))
-  const text = '{' + members.map(m => m[1]).join(',') + '}\n'
-  const signature = sha1Hex(text)
-  const head = text.slice(0, -2)
-  const sep = head === '{' ? '' : ','
-  return { bytes: Buffer.from(`${head}${sep}"_SIGNATURE":{"sha-1":"${signature}"}}\n`, 'utf8'), signature }
+  const frame = partFrame(publisher, format, fragments.length > 0)
+  const members = Buffer.from(fragments.join(','), 'utf8')
+  const signature = partSignature(frame, [members])
+  return { bytes: Buffer.concat([Buffer.from(frame.head), members, Buffer.from(signedPartTail(frame, signature))]), signature }
 }
 
 /** A part: {publisher: {stem: [entries ascending by version]}}. */

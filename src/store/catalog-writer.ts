@@ -7,9 +7,10 @@
  */
 import type { JsonValue } from '../ips/canonical-json.js'
 import {
-  assemblePart, buildCatalogAttrs, type CatalogFormat, partFragment, buildUpdateLog, type FileStamp, PART_NAME,
-  type SignedCatalogFile, UPDATE_LOG_NAME, type UpdateLogEntry, type VersionEntry
+  buildCatalogAttrs, type CatalogFormat, partFragment, buildUpdateLog, type FileStamp, PART_NAME,
+  UPDATE_LOG_NAME, type UpdateLogEntry, type VersionEntry
 } from '../ips/catalog.js'
+import { type CatalogPart, catalogParts, type StemFragment } from './catalog-parts.js'
 import type { Db } from './db.js'
 
 interface StampRow { name: string, last_modified: number }
@@ -34,31 +35,27 @@ function entries (db: Db, publisher: string, part: string, stem: string | null):
 }
 
 /**
- * A part file from its stem fragments: all of them re-serialized, or only
- * those of the given stems (a publish), when the part has fragments already.
+ * A part after a change: only the given stems re-serialized (a publish)
+ * when the part has fragments already, else every stem.
  */
-function generatePart (db: Db, publisher: string, part: string, format: CatalogFormat, stems: ReadonlySet<string> | undefined): SignedCatalogFile {
-  const upsert = db.prepare(`INSERT INTO catalog_part_stem (publisher, part, stem, fragment) VALUES (?, ?, ?, ?)
-    ON CONFLICT (publisher, part, stem) DO UPDATE SET fragment = excluded.fragment`)
-  const drop = db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ? AND part = ? AND stem = ?')
+function generatePart (db: Db, publisher: string, part: string, format: CatalogFormat, stems: ReadonlySet<string> | undefined): CatalogPart {
+  const parts = catalogParts(db)
+  const fragment = (stem: string, list: VersionEntry[]): StemFragment => ({ fragment: partFragment(stem, list, format), versions: list.length })
   const hasFragments = db.prepare('SELECT 1 FROM catalog_part_stem WHERE publisher = ? AND part = ? LIMIT 1').get(publisher, part) !== undefined
   if (stems !== undefined && hasFragments) {
+    const changes = new Map<string, StemFragment | null>()
     for (const stem of stems) {
       const list = entries(db, publisher, part, stem)
-      if (list.length === 0) drop.run(publisher, part, stem)
-      else upsert.run(publisher, part, stem, partFragment(stem, list, format))
+      changes.set(stem, list.length === 0 ? null : fragment(stem, list))
     }
-  } else {
-    db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ? AND part = ?').run(publisher, part)
-    const byStem = new Map<string, VersionEntry[]>()
-    for (const e of entries(db, publisher, part, null)) {
-      const list = byStem.get(e.stem)
-      if (list) list.push(e); else byStem.set(e.stem, [e])
-    }
-    for (const [stem, list] of byStem) upsert.run(publisher, part, stem, partFragment(stem, list, format))
+    return parts.update(publisher, part, changes)
   }
-  const fragments = db.prepare('SELECT fragment FROM catalog_part_stem WHERE publisher = ? AND part = ? ORDER BY stem').pluck().all(publisher, part) as string[]
-  return assemblePart(publisher, fragments, format)
+  const byStem = new Map<string, VersionEntry[]>()
+  for (const e of entries(db, publisher, part, null)) {
+    const list = byStem.get(e.stem)
+    if (list) list.push(e); else byStem.set(e.stem, [e])
+  }
+  return parts.replace(publisher, part, new Map([...byStem].map(([stem, list]) => [stem, fragment(stem, list)])))
 }
 
 function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
@@ -67,10 +64,6 @@ function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
   return rows.map(r => ({ stem: r.stem, version: r.version, opType: r.op_type, opTime: BigInt(r.op_time), parts: JSON.parse(r.parts) as { [k: string]: JsonValue } }))
 }
 
-function generate (db: Db, publisher: string, name: string, format: CatalogFormat, stems: ReadonlySet<string> | undefined): SignedCatalogFile {
-  if (UPDATE_LOG_NAME.test(name)) return buildUpdateLog(publisher, logEntries(db, publisher, name), format)
-  return generatePart(db, publisher, name, format, stems)
-}
 
 /**
  * Regenerates the named catalog files (all when `only` is absent); with
@@ -82,10 +75,6 @@ export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet
     ON CONFLICT (publisher, name) DO UPDATE SET signature = excluded.signature, last_modified = excluded.last_modified`)
   const putBody = db.prepare(`INSERT INTO catalog_file_body (publisher, name, body) VALUES (?, ?, ?)
     ON CONFLICT (publisher, name) DO UPDATE SET body = excluded.body`)
-  const put = { run: (pub: string, name: string, body: Buffer, signature: string, lastModified: bigint | number): void => {
-    putMeta.run(pub, name, signature, lastModified)
-    putBody.run(pub, name, body)
-  } }
   const signatures = new Map<string, string>()
   const existing = db.prepare('SELECT name, signature FROM catalog_file WHERE publisher = ?').all(publisher) as Array<{ name: string, signature: string }>
   for (const r of existing) signatures.set(r.name, r.signature)
@@ -97,15 +86,23 @@ export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet
 
   const pub = db.prepare('SELECT catalog_created, catalog_last_modified, catalog_format FROM publisher WHERE name = ?')
     .get(publisher) as { catalog_created: number, catalog_last_modified: number, catalog_format: CatalogFormat }
+  // Update logs and catalog.attrs are stored whole; parts only as their
+  // signature, their bytes being rebuilt from the stem fragments.
   for (const [name, lastModified] of stamps) {
     if (only && !only.has(name) && signatures.has(name)) continue
-    const file = generate(db, publisher, name, pub.catalog_format, stems)
-    put.run(publisher, name, file.bytes, file.signature, lastModified)
-    signatures.set(name, file.signature)
+    if (UPDATE_LOG_NAME.test(name)) {
+      const log = buildUpdateLog(publisher, logEntries(db, publisher, name), pub.catalog_format)
+      putMeta.run(publisher, name, log.signature, lastModified)
+      putBody.run(publisher, name, log.bytes)
+      signatures.set(name, log.signature)
+    } else {
+      const part = generatePart(db, publisher, name, pub.catalog_format, stems)
+      putMeta.run(publisher, name, part.signature, lastModified)
+      signatures.set(name, part.signature)
+    }
   }
 
-  const counts = db.prepare('SELECT COUNT(DISTINCT stem) AS stems, COUNT(*) AS versions FROM package WHERE publisher = ? AND in_catalog = 1')
-    .get(publisher) as { stems: number, versions: number }
+  const base = catalogParts(db).current(publisher, 'catalog.base.C')
   const parts = new Map<string, FileStamp>()
   const updates = new Map<string, FileStamp>()
   for (const [name, lastModified] of stamps) {
@@ -115,10 +112,11 @@ export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet
   const attrs = buildCatalogAttrs({
     created: BigInt(pub.catalog_created),
     lastModified: BigInt(pub.catalog_last_modified),
-    packageCount: counts.stems,
-    packageVersionCount: counts.versions,
+    packageCount: base.stemCount,
+    packageVersionCount: base.versionCount,
     parts,
     updates
   }, pub.catalog_format)
-  put.run(publisher, 'catalog.attrs', attrs.bytes, attrs.signature, pub.catalog_last_modified)
+  putMeta.run(publisher, 'catalog.attrs', attrs.signature, pub.catalog_last_modified)
+  putBody.run(publisher, 'catalog.attrs', attrs.bytes)
 }

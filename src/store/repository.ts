@@ -7,6 +7,7 @@
 import path from 'node:path'
 import type { JsonValue } from '../ips/canonical-json.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../ips/version.js'
+import { catalogParts } from './catalog-parts.js'
 import { type Db, openDatabase } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { PayloadStore, SHA1_NAME } from './payload-store.js'
@@ -48,7 +49,6 @@ export interface PackageVersion {
   readonly version: string
 }
 
-const MAX_CACHED_CATALOG_FILE = 4 * 1024 * 1024
 const DATA_VERSION_TTL_MS = 100
 const MANIFEST_CACHE_BYTES = 32 * 1024 * 1024
 const PAYLOAD_CACHE_BYTES = 8 * 1024 * 1024
@@ -90,7 +90,7 @@ export class Repository {
       publishers: this.db.prepare('SELECT name, catalog_created, catalog_last_modified, repository FROM publisher ORDER BY name'),
       setting: this.db.prepare('SELECT value FROM repository_setting WHERE key = ?'),
       catalogFile: this.db.prepare(`SELECT b.body, f.signature, f.last_modified FROM catalog_file f
-        JOIN catalog_file_body b ON b.publisher = f.publisher AND b.name = f.name WHERE f.publisher = ? AND f.name = ?`),
+        LEFT JOIN catalog_file_body b ON b.publisher = f.publisher AND b.name = f.name WHERE f.publisher = ? AND f.name = ?`),
       manifest: this.db.prepare('SELECT publisher, stem, version, manifest, manifest_sha1, published FROM package WHERE publisher = ? AND stem = ? AND version = ?'),
       payload: this.db.prepare('SELECT * FROM payload WHERE hash = ?'),
       payloadOf: this.db.prepare('SELECT p.* FROM payload p JOIN publisher_payload pp ON pp.hash = p.hash WHERE pp.publisher = ? AND p.hash = ?'),
@@ -161,18 +161,33 @@ export class Repository {
     return this.cached
   }
 
-  /** A generated catalog/1 file; small ones are kept in memory until the catalog changes. */
+  /**
+   * A generated catalog/1 file, kept in memory until the catalog changes.
+   * Parts have no stored body: their bytes come from the fragments (see
+   * catalog-parts.ts), read in the same snapshot as their signature.
+   */
   catalogFile (publisher: string, name: string): CatalogFile | undefined {
     const generation = this.generation()
     if (this.fileCache.generation !== generation) this.fileCache = { generation, files: new Map() }
     const key = `${publisher}/${name}`
     const hit = this.fileCache.files.get(key)
     if (hit) return hit
-    const r = this.stmt.catalogFile.get(publisher, name) as { body: Buffer, signature: string, last_modified: number } | undefined
-    const file = r && { body: r.body, signature: r.signature, lastModified: BigInt(r.last_modified) }
-    if (file && file.body.length <= MAX_CACHED_CATALOG_FILE) this.fileCache.files.set(key, file)
+    const file = this.readCatalogFile(publisher, name)
+    if (file) this.fileCache.files.set(key, file)
     return file
   }
+
+  private readonly readCatalogFile = (publisher: string, name: string): CatalogFile | undefined => this.db.transaction(() => {
+    const r = this.stmt.catalogFile.get(publisher, name) as { body: Buffer | null, signature: string, last_modified: number } | undefined
+    if (r === undefined) return undefined
+    let body = r.body
+    if (body === null) {
+      const part = catalogParts(this.db).current(publisher, name)
+      if (part.signature !== r.signature) throw new Error(`${publisher}/${name}: stem fragments do not match the stored signature; run ips-depot rebuild`)
+      body = part.bytes
+    }
+    return { body, signature: r.signature, lastModified: BigInt(r.last_modified) }
+  })()
 
   /** A stored manifest; recently used ones are kept in memory until the catalog changes. */
   manifest (publisher: string, stem: string, version: string): StoredManifest | undefined {
