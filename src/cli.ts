@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * ips-depot serve | import | check-config
+ * ips-depot serve | import | rebuild | add-publisher | auth-proxy | publish | keys | check-config
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { DepotIssuer } from './auth/depot-issuer.js'
 import { type DepotConfig, loadConfig, parseListen } from './config.js'
 import { ConfigError } from './errors.js'
 import { buildApp } from './http/app.js'
@@ -22,6 +23,7 @@ const USAGE = `usage:
   ips-depot add-publisher NAME [--default] [--config FILE] [--data DIR]
   ips-depot auth-proxy --upstream URL [--listen 127.0.0.1:PORT] (--token-file F | --token-env VAR | --token-command CMD)
   ips-depot publish --depot URL --publisher NAME [-d DIR]... MANIFEST (--token-file F | --token-env VAR | --token-command CMD)
+  ips-depot keys rotate [--config FILE] [--data DIR]
   ips-depot check-config [--config FILE]`
 
 function configFrom (values: { config?: string | undefined, listen?: string | undefined, data?: string | undefined }): DepotConfig {
@@ -154,6 +156,15 @@ async function main (argv: string[]): Promise<number> {
       process.once('SIGINT', () => server.close())
       process.once('SIGTERM', () => server.close())
       return -1
+    }
+    case 'keys': {
+      const cfg = configFrom(values)
+      const tokens = cfg.auth?.tokens
+      if (positionals[0] !== 'rotate') throw new Error(USAGE)
+      if (!tokens) throw new Error('[auth.tokens] is not configured: the depot issues no tokens of its own')
+      const key = await new DepotIssuer(tokens, cfg.auth!.resource, path.join(cfg.storage.dataDir, 'keys')).store.rotate(tokens.algorithm)
+      console.log(`new signing key ${key.kid} (${key.alg}); keys older than its predecessor's last tokens were removed`)
+      return 0
     }
     case 'check-config': {
       const cfg = configFrom(values)

@@ -82,9 +82,24 @@ export interface BindingConfig {
   readonly denyEvents: readonly string[]
 }
 
+/** The depot's own short-lived tokens, minted by the token exchange. */
+export interface DepotTokensConfig {
+  /** "iss" of depot tokens; discovery and the JWKS are served under it. */
+  readonly issuer: string
+  readonly algorithm: 'ES256' | 'RS256'
+  /** Seconds a depot token is valid. */
+  readonly lifetime: number
+  /** Exchanges one client address may make per minute. */
+  readonly exchangesPerMinute: number
+}
+
+/** The id the depot's own issuer goes by in bindings, audit records and logs. */
+export const DEPOT_ISSUER_ID = 'ips-depot'
+
 export interface AuthConfig {
   /** This depot's resource identifier (RFC 9728). */
   readonly resource: string
+  readonly tokens: DepotTokensConfig | null
   readonly maxTokenBytes: number
   /** How long keys fetched from an issuer may be used while it is unreachable, in seconds. */
   readonly jwksMaxStaleness: number
@@ -298,15 +313,29 @@ function parseIssuer (r: Reader): IssuerConfig {
   return cfg
 }
 
+function parseDepotTokens (r: Reader): DepotTokensConfig {
+  const cfg: DepotTokensConfig = {
+    issuer: issuerUrl(r, 'issuer'),
+    algorithm: r.oneOf('algorithm', ['ES256', 'RS256'] as const),
+    lifetime: r.optionalInt('lifetime', 60, 3600, 900),
+    exchangesPerMinute: r.optionalInt('exchanges_per_minute', 1, 10_000, 30)
+  }
+  r.done()
+  return cfg
+}
+
 function parseAuth (r: Reader): AuthConfig {
   const resource = r.string('resource')
   const issuers = r.tables('issuers').map(parseIssuer)
   if (issuers.length === 0) r.fail('issuers', 'at least one [[auth.issuers]] is required when [auth] is present')
   const ids = new Set<string>()
   for (const i of issuers) {
-    if (ids.has(i.id)) r.fail('issuers', `duplicate issuer id '${i.id}'`)
+    if (ids.has(i.id) || i.id === DEPOT_ISSUER_ID) r.fail('issuers', `duplicate or reserved issuer id '${i.id}'`)
     ids.add(i.id)
   }
+  const tokensSection = r.optionalSection('tokens')
+  const tokens = tokensSection === null ? null : parseDepotTokens(tokensSection)
+  if (tokens !== null && issuers.some(i => i.issuer === tokens.issuer)) r.fail('tokens', `issuer '${tokens.issuer}' is also configured in [[auth.issuers]]`)
   const bindings = r.tables('bindings').map(b => {
     const issuer = b.string('issuer')
     if (!ids.has(issuer)) b.fail('issuer', `'${issuer}' is not the id of a configured issuer`)
@@ -319,6 +348,7 @@ function parseAuth (r: Reader): AuthConfig {
   })
   const cfg: AuthConfig = {
     resource,
+    tokens,
     maxTokenBytes: r.optionalInt('max_token_bytes', 256, 65536, 8192),
     jwksMaxStaleness: r.optionalInt('jwks_max_staleness', 0, 7 * 86400, 3600),
     jwksCooldown: r.optionalInt('jwks_cooldown', 0, 3600, 30),

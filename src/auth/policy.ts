@@ -27,17 +27,29 @@ function claimForBinding (claims: Record<string, unknown>, name: string): unknow
   return resolveClaim(claims, name)
 }
 
+export interface BindingMismatch {
+  readonly claim: string
+  readonly got: string | null
+  readonly want: string
+}
+
+/** Which claim failed, with both values: bindings hold no secrets, and CI users need to see what differs. */
+export function describeMismatch (publisher: string, m: BindingMismatch): string {
+  const got = m.got === null ? 'no such claim' : `'${m.got.slice(0, 200)}'`
+  return `the binding for publisher ${publisher} does not match claim ${m.claim} (token: ${got}; binding: ${m.want})`
+}
+
 /** The first claim a binding requires that the token does not satisfy, or null when it matches. */
-export function bindingMismatch (b: BindingConfig, claims: Record<string, unknown>): string | null {
+export function bindingMismatch (b: BindingConfig, claims: Record<string, unknown>): BindingMismatch | null {
   const event = claims.event_name
-  if (typeof event === 'string' && b.denyEvents.includes(event)) return 'event_name'
+  if (typeof event === 'string' && b.denyEvents.includes(event)) return { claim: 'event_name', got: event, want: `not ${b.denyEvents.join(' or ')}` }
   for (const [name, want] of Object.entries(b.match)) {
     const got = claimForBinding(claims, name)
     const value = typeof got === 'number' ? String(got) : got
-    if (typeof value !== 'string') return name
+    if (typeof value !== 'string') return { claim: name, got: null, want: `'${want}'` }
     const ci = CASE_INSENSITIVE.has(name)
     const ok = /[*?]/.test(want) ? globMatch(want, value, ci) : ci ? want.toLowerCase() === value.toLowerCase() : want === value
-    if (!ok) return name
+    if (!ok) return { claim: name, got: value, want: `'${want}'` }
   }
   return null
 }
@@ -61,12 +73,12 @@ export function authorize (p: Principal, bindings: readonly BindingConfig[], pub
   if (scoped && publishers.includes(publisher!)) return
 
   const candidates = bindings.filter(b => b.issuer === issuer.id && b.publisher === publisher && b.actions.includes(action))
-  let mismatch: string | null = null
+  let mismatch: BindingMismatch | null = null
   for (const b of candidates) {
     mismatch = bindingMismatch(b, p.claims)
     if (mismatch === null) return
   }
-  if (mismatch !== null) deny(`the binding for publisher ${publisher} does not match claim ${mismatch}`)
+  if (mismatch !== null) deny(describeMismatch(publisher!, mismatch))
   if (!publishers.includes(publisher!)) deny(`publisher ${publisher} is not granted to this token`)
   deny(`the token has no scope for ${action} (needs one of: ${issuer.actionScopes[action].join(', ') || 'none configured'})`)
 }

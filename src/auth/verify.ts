@@ -4,7 +4,7 @@
  * then jose checks signature, algorithm, type, audience and times against
  * that issuer's own keys and policy.
  */
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { AuthConfig, IssuerConfig } from '../config.js'
 import { DepotError } from '../errors.js'
 import { AuthUnavailableError, InvalidTokenError } from './errors.js'
@@ -23,11 +23,19 @@ export function principalLog (p: Principal): Record<string, unknown> {
 
 const NETWORK_ERRORS = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID'])
 
-export class TokenVerifier {
-  private readonly byIssuer = new Map<string, IssuerKeys>()
+/** Where one issuer's verification keys come from: its remote JWKS, or the depot's own key store. */
+export interface KeySource {
+  readonly cfg: IssuerConfig
+  keys: () => Promise<JWTVerifyGetKey>
+  close: () => void
+}
 
-  constructor (readonly cfg: AuthConfig) {
+export class TokenVerifier {
+  private readonly byIssuer = new Map<string, KeySource>()
+
+  constructor (readonly cfg: AuthConfig, depotIssuer: KeySource | null = null) {
     for (const i of cfg.issuers) this.byIssuer.set(i.issuer, new IssuerKeys(i, cfg.jwksMaxStaleness, cfg.jwksCooldown))
+    if (depotIssuer !== null) this.byIssuer.set(depotIssuer.cfg.issuer, depotIssuer)
   }
 
   close (): void { for (const k of this.byIssuer.values()) k.close() }

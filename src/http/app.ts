@@ -16,6 +16,7 @@ import path from 'node:path'
 import { adminApi } from './api/admin.js'
 import { publishApi } from './api/publish.js'
 import { authPlugin } from './auth.js'
+import { tokenApi } from './api/token.js'
 import { depotProtocol } from './depot/plugin.js'
 import { errorPage } from './error-page.js'
 
@@ -90,6 +91,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin, { auth: config.auth, repo })
   await app.register(adminApi, { prefix: '/api/v1', depot })
   await app.register(publishApi, { prefix: '/api/v1', depot })
+  await app.register(tokenApi, { prefix: '/api/v1', depot })
   await app.register(depotProtocol, { depot })
   return app
 }

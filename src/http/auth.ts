@@ -3,14 +3,18 @@
  * header, never a token in the query), verification and authorization,
  * an audit record of every decision, and the RFC 9728 metadata document.
  */
+import path from 'node:path'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidAuthRequestError, InvalidTokenError, MissingCredentialsError } from '../auth/errors.js'
 import { authorize } from '../auth/policy.js'
 import { type Principal, principalLog, TokenVerifier } from '../auth/verify.js'
-import type { AuthConfig, DepotAction } from '../config.js'
+import { DepotIssuer } from '../auth/depot-issuer.js'
+import { exchangePublisher } from '../auth/exchange.js'
+import { type AuthConfig, DEPOT_ACTIONS, type DepotAction } from '../config.js'
 import { DepotError } from '../errors.js'
 import type { Repository } from '../store/repository.js'
+import { spendJti } from '../store/used-jti.js'
 
 export interface AccessRequest {
   readonly publisher: string | null
@@ -31,11 +35,20 @@ declare module 'fastify' {
   }
 }
 
+export interface ExchangedToken {
+  readonly token: string
+  readonly expiresIn: number
+  readonly publisher: string
+}
+
 export class AuthGuard {
   readonly verifier: TokenVerifier
+  /** Null unless [auth.tokens] is configured: the depot mints no tokens of its own. */
+  readonly depotIssuer: DepotIssuer | null
 
   constructor (readonly cfg: AuthConfig, private readonly repo: Repository) {
-    this.verifier = new TokenVerifier(cfg)
+    this.depotIssuer = cfg.tokens === null ? null : new DepotIssuer(cfg.tokens, cfg.resource, path.join(repo.dataDir, 'keys'))
+    this.verifier = new TokenVerifier(cfg, this.depotIssuer)
   }
 
   private bearer (req: FastifyRequest): string {
@@ -57,29 +70,67 @@ export class AuthGuard {
 
   /** Authenticates and authorizes a request, recording the decision either way. */
   async check (req: FastifyRequest, access: AccessRequest): Promise<Principal> {
-    let principal: Principal | undefined
+    const principal = await this.audited(req, access, async seen => {
+      const p = seen.principal = await this.verifier.verify(this.bearer(req))
+      if (!access.authenticateOnly) authorize(p, this.cfg.bindings, access.publisher, access.action)
+      if (p.issuer.singleUseJti) this.claimJti(p)
+      return access.authenticateOnly === true ? 'authenticated' : 'allowed'
+    })
+    req.principal = principal
+    return principal
+  }
+
+  /**
+   * Trusted publishing: a CI job's ID token (from the request body, not the
+   * Authorization header) for a depot token scoped to one publisher and to
+   * publish. The CI token is spent: a second exchange of it fails.
+   */
+  async exchange (req: FastifyRequest, ciToken: string, requested: string | null): Promise<ExchangedToken> {
+    const issuer = this.depotIssuer!
+    let granted: ExchangedToken | undefined
+    await this.audited(req, { publisher: requested, action: 'publish' }, async seen => {
+      const p = seen.principal = await this.verifier.verify(ciToken)
+      const publisher = exchangePublisher(p, this.cfg.bindings, requested)
+      this.claimJti(p)
+      granted = { ...(await issuer.mint(publisher, { iss: p.claims.iss!, sub: p.claims.sub! })), publisher }
+      return `exchanged for ${publisher}`
+    })
+    return granted!
+  }
+
+  /** Every (publisher, action) the request's token is granted, for whoami. */
+  async grants (req: FastifyRequest): Promise<{ principal: Principal, admin: boolean, publishers: Record<string, DepotAction[]> }> {
+    const principal = await this.check(req, { publisher: null, action: 'publish', authenticateOnly: true })
+    const allowed = (publisher: string | null, action: DepotAction): boolean => {
+      try { authorize(principal, this.cfg.bindings, publisher, action); return true } catch (err) { if (err instanceof DepotError) return false; throw err }
+    }
+    const names = new Set([...this.repo.publisherNames(), ...this.cfg.bindings.map(b => b.publisher)])
+    const publishers: Record<string, DepotAction[]> = {}
+    for (const name of [...names].sort()) {
+      const actions = DEPOT_ACTIONS.filter(a => allowed(name, a))
+      if (actions.length > 0) publishers[name] = actions
+    }
+    return { principal, admin: allowed(null, 'rebuild'), publishers }
+  }
+
+  /** Runs one authentication decision and records it, allowed or refused. */
+  private async audited (req: FastifyRequest, access: AccessRequest, decide: (seen: { principal?: Principal }) => Promise<string>): Promise<Principal> {
+    const seen: { principal?: Principal } = {}
     try {
-      principal = await this.verifier.verify(this.bearer(req))
-      if (!access.authenticateOnly) authorize(principal, this.cfg.bindings, access.publisher, access.action)
-      if (principal.issuer.singleUseJti) this.claimJti(principal)
-      this.audit(req, access, principal, access.authenticateOnly ? 'authenticated' : 'allowed')
-      req.principal = principal
-      return principal
+      const result = await decide(seen)
+      this.audit(req, access, seen.principal, result)
+      return seen.principal!
     } catch (err) {
       const detail = err instanceof DepotError ? err.message : 'internal error'
-      this.audit(req, access, principal, err instanceof DepotError ? `refused ${err.status}` : 'error', detail)
+      this.audit(req, access, seen.principal, err instanceof DepotError ? `refused ${err.status}` : 'error', detail)
       throw err
     }
   }
 
   /** Spends a single-use token, atomically; only after it was authorized, so a refused request can be retried. */
-  private claimJti (p: Principal): void {
-    const now = Math.floor(Date.now() / 1000)
-    const db = this.repo.db
-    db.prepare('DELETE FROM used_jti WHERE expires < ?').run(now)
-    const expires = (typeof p.claims.exp === 'number' ? p.claims.exp : now) + p.issuer.clockTolerance
-    const claimed = db.prepare('INSERT INTO used_jti (issuer, jti, expires) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(p.issuer.issuer, p.claims.jti, expires)
-    if (claimed.changes === 0) throw new InvalidTokenError('token already used', this.verifier.resourceMetadataUrl)
+  claimJti (p: Principal): void {
+    const expires = (typeof p.claims.exp === 'number' ? p.claims.exp : Math.floor(Date.now() / 1000)) + p.issuer.clockTolerance
+    if (!spendJti(this.repo.db, p.issuer.issuer, p.claims.jti!, expires)) throw new InvalidTokenError('token already used', this.verifier.resourceMetadataUrl)
   }
 
   private audit (req: FastifyRequest, access: AccessRequest, p: Principal | undefined, result: string, detail?: string): void {
@@ -109,4 +160,9 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { auth: AuthConf
     scopes_supported: [...new Set(cfg.issuers.flatMap(i => [...i.actionScopes.publish, ...i.actionScopes.rebuild]))],
     resource_name: 'ips-depot'
   }))
+  const issuer = guard.depotIssuer
+  if (issuer === null) return
+  // The depot's own issuer: discovery and keys, for whoever verifies its tokens.
+  app.get('/.well-known/openid-configuration', async (_req, reply) => reply.type('application/json').send(issuer.discovery()))
+  app.get('/.well-known/jwks.json', async (_req, reply) => reply.type('application/jwk-set+json').header('cache-control', 'max-age=60').send(issuer.store.jwks()))
 }, { name: 'auth' })

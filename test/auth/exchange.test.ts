@@ -1,0 +1,178 @@
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import path from 'node:path'
+import { decodeJwt, decodeProtectedHeader } from 'jose'
+import t, { type Test } from 'tap'
+import { addPublisher } from '../../src/store/publish.js'
+import { ROOT, type RunningDepot, startDepot } from '../helpers/depot.js'
+import { LocalIssuer } from '../helpers/issuer.js'
+
+const CLI = path.join(ROOT, 'dist/src/cli.js')
+const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
+
+function config (github: string, exchangesPerMinute: number): string {
+  return `
+[auth]
+resource = "https://depot.test"
+[[auth.issuers]]
+id = "github"
+issuer = "${github}"
+audiences = ["depot.test"]
+algorithms = ["RS256"]
+token_type = "JWT"
+single_use_jti = true
+required_claims = ["repository_id", "repository_owner_id", "workflow_ref"]
+[auth.tokens]
+issuer = "http://127.0.0.1/"
+algorithm = "ES256"
+lifetime = 300
+exchanges_per_minute = ${exchangesPerMinute}
+[[auth.bindings]]
+issuer = "github"
+publisher = "test"
+actions = ["publish"]
+[auth.bindings.match]
+repository_owner_id = "1001"
+repository_id = "2002"
+workflow = "release.yml"
+environment = "release"
+`
+}
+
+interface Setup { depot: RunningDepot, github: LocalIssuer, ciToken: (claims?: Record<string, unknown>) => Promise<string> }
+
+async function setup (t: Test, exchangesPerMinute = 1000): Promise<Setup> {
+  const github = await LocalIssuer.start()
+  await github.addKey('gh1')
+  const depot = await startDepot({ source: null, extraConfig: config(github.url, exchangesPerMinute) })
+  addPublisher(depot.repo, 'test', true)
+  addPublisher(depot.repo, 'other', false)
+  t.teardown(async () => { await depot.close(); await github.close() })
+  const ciToken = (claims: Record<string, unknown> = {}): Promise<string> => github.sign({
+    aud: 'depot.test', repository: 'Example/pkgs', repository_id: '2002', repository_owner_id: '1001', event_name: 'push',
+    workflow_ref: 'Example/pkgs/.github/workflows/release.yml@refs/tags/v1.0', ref: 'refs/tags/v1.0', environment: 'release',
+    sub: 'repo:Example/pkgs:environment:release', ...claims
+  }, { typ: 'JWT' })
+  return { depot, github, ciToken }
+}
+
+async function exchange (depot: RunningDepot, body: unknown): Promise<{ status: number, body: Record<string, unknown>, headers: Headers }> {
+  const res = await fetch(`${depot.url}/api/v1/token/exchange`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return { status: res.status, body: await res.json() as Record<string, unknown>, headers: res.headers }
+}
+
+async function publish (depot: RunningDepot, token: string, publisher: string, name: string): Promise<{ status: number, body: string }> {
+  const content = Buffer.from(`payload of ${name}\n`)
+  const form = new FormData()
+  form.append('manifest', `set name=pkg.fmri value=${name}@1.0\nset name=pkg.summary value=exchanged\nfile ${sha1(content)} path=opt/${name} mode=0444 owner=root group=bin\n`)
+  form.append(sha1(content), new Blob([new Uint8Array(content)]), sha1(content))
+  const res = await fetch(`${depot.url}/api/v1/publishers/${publisher}/packages`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
+  return { status: res.status, body: await res.text() }
+}
+
+t.test('a CI token is exchanged once for a short-lived depot token that publishes to its bound publisher only', async t => {
+  const { depot, ciToken } = await setup(t)
+  const ci = await ciToken()
+  const ok = await exchange(depot, { token: ci })
+  t.equal(ok.status, 200, JSON.stringify(ok.body))
+  t.equal(ok.body.publisher, 'test')
+  t.equal(ok.body.token_type, 'Bearer')
+  t.equal(ok.body.expires_in, 300)
+  const token = ok.body.token as string
+  const claims = decodeJwt(token)
+  t.equal(claims.iss, 'http://127.0.0.1/')
+  t.equal(claims.aud, 'https://depot.test')
+  t.same(claims.depot_publishers, ['test'])
+  t.equal(claims.scope, 'depot:publish')
+  t.equal(claims.exp! - claims.iat!, 300)
+  t.equal(decodeProtectedHeader(token).typ, 'at+jwt')
+
+  t.equal((await publish(depot, token, 'test', 'exchanged/one')).status, 201, 'the depot token publishes')
+  t.equal((await publish(depot, token, 'test', 'exchanged/two')).status, 201, 'and keeps working for a multi-request publish')
+  const other = await publish(depot, token, 'other', 'exchanged/three')
+  t.equal(other.status, 403, 'not to another publisher')
+  t.match(other.body, /publisher other is not granted/)
+
+  const who = await fetch(`${depot.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } })
+  t.same(await who.json(), { issuer: 'http://127.0.0.1/', subject: 'repo:Example/pkgs:environment:release', client_id: null, expires: claims.exp, admin: false, publishers: { test: ['publish'] } })
+
+  const again = await exchange(depot, { token: ci })
+  t.equal(again.status, 401, 'the same CI token twice')
+  t.match(again.body.detail, /already used/)
+  const self = await exchange(depot, { token })
+  t.equal(self.status, 401)
+  t.match(self.body.detail, /depot token cannot be exchanged/)
+
+  const discovery = await (await fetch(`${depot.url}/.well-known/openid-configuration`)).json() as Record<string, unknown>
+  t.equal(discovery.issuer, 'http://127.0.0.1/')
+  const jwks = await (await fetch(`${depot.url}/.well-known/jwks.json`)).json() as { keys: Array<Record<string, unknown>> }
+  t.same(jwks.keys.map(k => k.kid), [decodeProtectedHeader(token).kid])
+  t.notOk('d' in jwks.keys[0]!, 'the JWKS has no private key material')
+})
+
+t.test('refusals name the claim that failed', async t => {
+  const { depot, ciToken } = await setup(t)
+  const cases: Array<[string, Record<string, unknown>, number, RegExp]> = [
+    ['an unbound repository', { repository_id: '9999' }, 403, /claim repository_id \(token: '9999'; binding: '2002'\)/],
+    ['a wrong workflow', { workflow_ref: 'Example/pkgs/.github/workflows/ci.yml@refs/heads/main' }, 403, /claim workflow \(token: 'ci.yml'; binding: 'release.yml'\)/],
+    ['a wrong environment', { environment: 'staging' }, 403, /claim environment \(token: 'staging'; binding: 'release'\)/],
+    ['no environment', { environment: undefined }, 403, /claim environment \(token: no such claim/],
+    ['pull_request_target', { event_name: 'pull_request_target' }, 403, /claim event_name: pull_request_target is never trusted/],
+    ['another audience', { aud: 'https://github.com/Example' }, 401, /audience/]
+  ]
+  for (const [what, claims, status, message] of cases) {
+    const r = await exchange(depot, { token: await ciToken(claims) })
+    t.equal(r.status, status, what)
+    t.match(r.body.detail, message, what)
+    t.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8')
+  }
+  const unbound = await exchange(depot, { token: await ciToken(), publisher: 'other' })
+  t.equal(unbound.status, 403)
+  t.match(unbound.body.detail, /no trusted publisher binding for issuer github and publisher other/)
+  const refused = await ciToken({ environment: 'staging' })
+  await exchange(depot, { token: refused })
+  t.match((await exchange(depot, { token: refused })).body.detail, /environment/, 'a refused token is not spent')
+  for (const body of [{}, { token: '' }, { token: await ciToken(), publisher: '../x' }, { token: 'x'.repeat(20000) }]) {
+    t.equal((await exchange(depot, body)).status, 400, `malformed request ${JSON.stringify(body).slice(0, 40)}`)
+  }
+  const notJwt = await exchange(depot, { token: 'not-a-jwt' })
+  t.equal(notJwt.status, 401)
+  t.match(notJwt.body.detail, /not a signed JWT/)
+  const audit = depot.repo.db.prepare("SELECT result, detail FROM audit_log WHERE result LIKE 'refused%' AND detail LIKE '%workflow%'").all()
+  t.ok(audit.length > 0, 'refusals are audited')
+})
+
+t.test('exchanges are rate-limited per client address', async t => {
+  const { depot, ciToken } = await setup(t, 3)
+  const statuses: number[] = []
+  for (let i = 0; i < 5; i++) statuses.push((await exchange(depot, { token: await ciToken() })).status)
+  t.same(statuses, [200, 200, 200, 429, 429])
+  const limited = await exchange(depot, { token: await ciToken() })
+  t.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After says when to come back')
+})
+
+t.test('a key rotation in the middle of a stream of publishes fails none of them', async t => {
+  const { depot, ciToken } = await setup(t)
+  const cfgFile = path.join(depot.dataDir, 'depot.config.toml')
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(cfgFile, `[server]\nlisten = "127.0.0.1:0"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${depot.dataDir}"\n[cache]\nmemory_bytes = 8388608\nsmall_payload_bytes = 65536\n[log]\nlevel = "silent"\n${config('http://127.0.0.1:1', 1000)}`)
+  const rotate = (): void => {
+    const r = spawnSync(process.execPath, [CLI, 'keys', 'rotate', '--config', cfgFile], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(r.stderr)
+  }
+  const early = (await exchange(depot, { token: await ciToken() })).body.token as string
+  const failures: string[] = []
+  const kids = new Set<string>()
+  for (let i = 0; i < 12; i++) {
+    if (i === 4 || i === 8) rotate()
+    const token = (await exchange(depot, { token: await ciToken() })).body.token as string
+    kids.add(decodeProtectedHeader(token).kid!)
+    const r = await publish(depot, token, 'test', `rotation/p${i}`)
+    if (r.status !== 201) failures.push(`${i}: ${r.status} ${r.body}`)
+  }
+  t.same(failures, [])
+  t.equal(kids.size, 3, 'each rotation changed the signing key')
+  t.equal((await publish(depot, early, 'test', 'rotation/early')).status, 201, 'a token signed before two rotations still works until it expires')
+  const jwks = await (await fetch(`${depot.url}/.well-known/jwks.json`)).json() as { keys: unknown[] }
+  t.equal(jwks.keys.length, 3, 'superseded keys stay published while their tokens live')
+})
