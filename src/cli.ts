@@ -9,7 +9,10 @@ import { type DepotConfig, loadConfig, parseListen } from './config.js'
 import { ConfigError } from './errors.js'
 import { buildApp } from './http/app.js'
 import { importRepository, type ImportProgress } from './store/import.js'
-import { startAuthProxy, TokenProvider, type TokenSource } from './auth-proxy.js'
+import { startAuthProxy } from './auth-proxy.js'
+import { removeLogin } from './login/credentials.js'
+import { browserLogin, clientCredentialsLogin, deviceLogin, depotLoginInfo } from './login/oauth.js'
+import { chooseTokenSource, TokenProvider } from './login/token-source.js'
 import { expireTransactions, sweepOrphanPayloads } from './store/maintenance.js'
 import { publishPackage } from './publish-cli.js'
 import { addPublisher } from './store/publish.js'
@@ -21,10 +24,15 @@ const USAGE = `usage:
   ips-depot import DIR [--config FILE] [--data DIR] [--replace]
   ips-depot rebuild [--publisher NAME] [--catalog] [--index] [--config FILE] [--data DIR]
   ips-depot add-publisher NAME [--default] [--config FILE] [--data DIR]
-  ips-depot auth-proxy --upstream URL [--listen 127.0.0.1:PORT] (--token-file F | --token-env VAR | --token-command CMD)
-  ips-depot publish --depot URL --publisher NAME [-d DIR]... MANIFEST (--token-file F | --token-env VAR | --token-command CMD)
+  ips-depot login --depot URL [--browser | --client-credentials] [--issuer URL]
+  ips-depot logout --depot URL
+  ips-depot whoami --depot URL [TOKEN OPTIONS]
+  ips-depot auth-proxy --upstream URL [--listen 127.0.0.1:PORT] [TOKEN OPTIONS]
+  ips-depot publish --depot URL --publisher NAME [-d DIR]... MANIFEST [TOKEN OPTIONS]
   ips-depot keys rotate [--config FILE] [--data DIR]
-  ips-depot check-config [--config FILE]`
+  ips-depot check-config [--config FILE]
+token options (at most one; without one: the stored login, then a CI exchange, then $IPS_DEPOT_TOKEN):
+  --token-file F | --token-env VAR | --token-command CMD | --ci-token-file F | --ci-token-env VAR`
 
 function configFrom (values: { config?: string | undefined, listen?: string | undefined, data?: string | undefined }): DepotConfig {
   const cfg = loadConfig(values.config ?? 'depot.config.toml')
@@ -70,10 +78,28 @@ async function serve (cfg: DepotConfig): Promise<void> {
   await app.listen({ host: cfg.server.host, port: cfg.server.port })
 }
 
-function tokenSource (values: { 'token-file'?: string | undefined, 'token-env'?: string | undefined, 'token-command'?: string | undefined }): TokenSource {
-  const sources = [values['token-file'] && { file: values['token-file'] }, values['token-env'] && { env: values['token-env'] }, values['token-command'] && { command: values['token-command'] }].filter(Boolean) as TokenSource[]
-  if (sources.length !== 1) throw new Error('exactly one of --token-file, --token-env, --token-command is needed')
-  return sources[0]!
+/** Prints the source a CLI took its token from (never the token): a surprise here is a support ticket saved. */
+function tokens (depot: string, values: Parameters<typeof chooseTokenSource>[1]): TokenProvider {
+  const source = chooseTokenSource(depot, values)
+  const what = 'login' in source ? 'the stored login' : 'exchange' in source ? 'a trusted-publishing exchange' : 'file' in source ? `the file ${source.file}` : 'env' in source ? `$${source.env}` : 'a command'
+  process.stderr.write(`ips-depot: token from ${what}\n`)
+  return new TokenProvider(source)
+}
+
+async function login (depot: string, values: { issuer?: string | undefined, browser?: boolean | undefined, 'client-credentials'?: boolean | undefined }): Promise<void> {
+  const info = await depotLoginInfo(depot, values.issuer)
+  const tell = (m: string): void => { process.stderr.write(m + '\n') }
+  if (values['client-credentials']) {
+    const id = process.env.IPS_DEPOT_CLIENT_ID
+    const secret = process.env.IPS_DEPOT_CLIENT_SECRET
+    if (!id || !secret) throw new Error('--client-credentials reads IPS_DEPOT_CLIENT_ID and IPS_DEPOT_CLIENT_SECRET')
+    await clientCredentialsLogin(depot, info, id, secret)
+  } else if (values.browser) {
+    await browserLogin(depot, info, url => tell(`Open this address in a browser to log in:\n${url}`))
+  } else {
+    await deviceLogin(depot, info, tell)
+  }
+  tell(`logged in to ${depot} (issuer ${info.issuer})`)
 }
 
 async function main (argv: string[]): Promise<number> {
@@ -94,6 +120,11 @@ async function main (argv: string[]): Promise<number> {
       'token-file': { type: 'string' },
       'token-env': { type: 'string' },
       'token-command': { type: 'string' },
+      'ci-token-file': { type: 'string' },
+      'ci-token-env': { type: 'string' },
+      issuer: { type: 'string' },
+      browser: { type: 'boolean' },
+      'client-credentials': { type: 'boolean' },
       depot: { type: 'string' },
       d: { type: 'string', multiple: true, short: 'd' }
     }
@@ -141,7 +172,7 @@ async function main (argv: string[]): Promise<number> {
     }
     case 'publish': {
       if (!values.depot || !values.publisher || positionals.length !== 1) throw new Error(USAGE)
-      const fmri = await publishPackage({ depot: values.depot, publisher: values.publisher, manifest: positionals[0]!, protoDirs: values.d ?? [], tokens: new TokenProvider(tokenSource(values)) })
+      const fmri = await publishPackage({ depot: values.depot, publisher: values.publisher, manifest: positionals[0]!, protoDirs: values.d ?? [], tokens: tokens(values.depot, values) })
       console.log(`PUBLISHED\n${fmri}`)
       return 0
     }
@@ -150,12 +181,33 @@ async function main (argv: string[]): Promise<number> {
       const listen = parseListen(values.listen ?? '127.0.0.1:10081', '--listen')
       // The proxy adds a publisher's token to whatever reaches it: never listen beyond loopback.
       if (!['127.0.0.1', '::1', 'localhost'].includes(listen.host)) throw new Error('auth-proxy listens on loopback only')
-      const server = await startAuthProxy(new URL(values.upstream), new TokenProvider(tokenSource(values)), listen)
+      const server = await startAuthProxy(new URL(values.upstream), tokens(values.upstream, values), listen)
       const addr = server.address() as { port: number }
       console.log(`auth-proxy listening at http://${listen.host}:${addr.port}/ -> ${values.upstream}`)
       process.once('SIGINT', () => server.close())
       process.once('SIGTERM', () => server.close())
       return -1
+    }
+    case 'login': {
+      if (!values.depot) throw new Error(USAGE)
+      await login(values.depot, values)
+      return 0
+    }
+    case 'logout': {
+      if (!values.depot) throw new Error(USAGE)
+      console.log(removeLogin(values.depot) ? `logged out of ${values.depot}` : `not logged in to ${values.depot}`)
+      return 0
+    }
+    case 'whoami': {
+      if (!values.depot) throw new Error(USAGE)
+      const token = await tokens(values.depot, values).token()
+      const res = await fetch(new URL('/api/v1/whoami', values.depot), { headers: { authorization: `Bearer ${token}` } })
+      const body = await res.json() as { detail?: string, subject?: string, issuer?: string, admin?: boolean, publishers?: Record<string, string[]> }
+      if (!res.ok) throw new Error(`whoami refused (${res.status}): ${body.detail ?? ''}`)
+      console.log(`${body.subject} (issuer ${body.issuer})${body.admin ? ', admin' : ''}`)
+      for (const [pub, actions] of Object.entries(body.publishers ?? {})) console.log(`  ${pub}: ${actions.join(', ')}`)
+      if (Object.keys(body.publishers ?? {}).length === 0) console.log('  no publisher is granted to this identity')
+      return 0
     }
     case 'keys': {
       const cfg = configFrom(values)

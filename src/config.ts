@@ -71,6 +71,8 @@ export interface IssuerConfig {
   readonly publisherRole: string | null
   /** Each token may be used once (CI ID tokens): its jti is claimed after authorization. */
   readonly singleUseJti: boolean
+  /** The public client `ips-depot login` uses at this issuer, and the scope it asks for; null: no interactive login. */
+  readonly login: { readonly clientId: string, readonly scope: string } | null
 }
 
 export interface BindingConfig {
@@ -307,10 +309,16 @@ function parseIssuer (r: Reader): IssuerConfig {
     actionScopes,
     adminRole,
     publisherRole,
-    singleUseJti: r.optionalBool('single_use_jti', false)
+    singleUseJti: r.optionalBool('single_use_jti', false),
+    login: null
   }
+  const loginClient = r.string('login_client_id', true)
+  const loginScope = r.string('login_scope', true)
+  if (loginClient === null && loginScope !== null) r.fail('login_scope', 'needs login_client_id')
   r.done()
-  return cfg
+  if (loginClient === null) return cfg
+  if (tokenType !== 'at+jwt') r.fail('login_client_id', 'interactive login needs an issuer of access tokens (token_type = "at+jwt")')
+  return { ...cfg, login: { clientId: loginClient, scope: loginScope ?? ['openid', 'offline_access', ...actionScopes.publish].join(' ') } }
 }
 
 function parseDepotTokens (r: Reader): DepotTokensConfig {

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { formatAction } from './ips/action.js'
 import { parseManifest } from './ips/manifest.js'
-import type { TokenProvider } from './auth-proxy.js'
+import type { TokenProvider } from './login/token-source.js'
 
 export interface PublishOptions {
   readonly depot: string

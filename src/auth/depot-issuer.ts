@@ -30,7 +30,8 @@ export function depotIssuerConfig (tokens: DepotTokensConfig, resource: string):
     actionScopes: { publish: [DEPOT_SCOPE], rebuild: [] },
     adminRole: null,
     publisherRole: null,
-    singleUseJti: false
+    singleUseJti: false,
+    login: null
   }
 }
 

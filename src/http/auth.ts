@@ -158,7 +158,12 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { auth: AuthConf
     authorization_servers: cfg.issuers.map(i => i.issuer),
     bearer_methods_supported: ['header'],
     scopes_supported: [...new Set(cfg.issuers.flatMap(i => [...i.actionScopes.publish, ...i.actionScopes.rebuild]))],
-    resource_name: 'ips-depot'
+    resource_name: 'ips-depot',
+    // Extensions (RFC 9728 §2 allows them) the ips-depot CLI reads: where to log in, where to exchange CI tokens.
+    ips_depot_login: cfg.issuers.filter(i => i.login !== null).map(i => ({ issuer: i.issuer, client_id: i.login!.clientId, scope: i.login!.scope })),
+    ips_depot_exchange: guard.depotIssuer === null
+      ? null
+      : { audiences: Object.fromEntries(cfg.issuers.filter(i => cfg.bindings.some(b => b.issuer === i.id && b.actions.includes('publish'))).map(i => [i.issuer, i.audiences])) }
   }))
   const issuer = guard.depotIssuer
   if (issuer === null) return

@@ -1,8 +1,20 @@
-// oidc-provider ships no types; the tests use only its constructor and callback().
+// oidc-provider ships no types; these are the parts the tests use.
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http'
+  interface DeviceCode {
+    clientId: string
+    save (): Promise<string>
+  }
+  interface Grant {
+    addOIDCScope (scope: string): void
+    addResourceScope (resource: string, scope: string): void
+    save (): Promise<string>
+  }
   export default class Provider {
     constructor (issuer: string, configuration: Record<string, unknown>)
     callback (): (req: IncomingMessage, res: ServerResponse) => void
+    on (event: string, listener: (...args: never[]) => void): this
+    DeviceCode: { findByUserCode (userCode: string): Promise<DeviceCode | undefined> }
+    Grant: new (init: { accountId: string, clientId: string }) => Grant
   }
 }

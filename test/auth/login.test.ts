@@ -1,0 +1,129 @@
+/**
+ * A person publishing from their machine: `ips-depot login` with the device
+ * flow against a real OpenID Provider, `ips-depot publish` with the stored
+ * login, an access token that expires and is refreshed without a new
+ * login, whoami, and logout.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { addPublisher } from '../../src/store/publish.js'
+import { ROOT, startDepot, tempDir } from '../helpers/depot.js'
+import { AUDIENCE, LOGIN_CLIENT, privateJwk, startProvider } from '../helpers/oidc-op.js'
+
+const CLI = path.join(ROOT, 'dist/src/cli.js')
+const TTL = 4
+
+const op = await startProvider({ keys: [await privateJwk('k1', 'ES256')], signWith: 'k1', clients: [], accounts: { alice: ['test'], bob: [] }, accessTokenTTL: TTL })
+const depot = await startDepot({
+  source: null,
+  extraConfig: `
+[auth]
+resource = "${AUDIENCE}"
+[[auth.issuers]]
+id = "corp"
+issuer = "${op.issuer}"
+audiences = ["${AUDIENCE}"]
+algorithms = ["ES256"]
+token_type = "at+jwt"
+clock_tolerance = 0
+scopes_claim = "/scope"
+publishers_claim = "/depot_publishers"
+login_client_id = "${LOGIN_CLIENT}"
+[auth.issuers.actions]
+publish = ["depot:publish"]
+`
+})
+addPublisher(depot.repo, 'test', true)
+const home = tempDir()
+t.teardown(async () => { await depot.close(); await op.close(); fs.rmSync(home, { recursive: true, force: true }) })
+
+const env = { ...process.env, IPS_DEPOT_CONFIG_DIR: path.join(home, 'config'), IPS_DEPOT_TOKEN: '' }
+const credentials = path.join(home, 'config', 'credentials.json')
+
+function run (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('close', code => resolve({ code, stdout, stderr }))
+  })
+}
+
+/** Runs `ips-depot login`, approving the device code it shows as `account` would in a browser. */
+async function login (account: string): Promise<{ code: number | null, output: string }> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'login', '--depot', depot.url], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  let approved = false
+  child.stdout!.on('data', (d: Buffer) => { output += d.toString() })
+  child.stderr!.on('data', (d: Buffer) => {
+    output += d.toString()
+    const m = /enter the code (\S+)/.exec(output)
+    if (m && !approved) { approved = true; void op.approveDevice(m[1]!, account) }
+  })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  return { code, output }
+}
+
+const proto = tempDir()
+fs.writeFileSync(path.join(proto, 'hello'), 'hello from my machine\n')
+const manifest = (version: string): string => {
+  const file = path.join(proto, `hello-${version}.p5m`)
+  fs.writeFileSync(file, `set name=pkg.fmri value=desk/hello@${version}\nset name=pkg.summary value="published from a laptop"\nfile hello path=opt/hello mode=0444 owner=root group=bin\n`)
+  return file
+}
+const stored = (): { accessToken: string, refreshToken?: string, expiresAt: number } => JSON.parse(fs.readFileSync(credentials, 'utf8'))[depot.url]
+
+t.test('device-flow login, publish, token expiry, publish again without logging in', async t => {
+  const before = await run(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('0.9')])
+  t.equal(before.code, 1, 'no login, no token')
+  t.match(before.stderr, /no token for .*ips-depot login/)
+
+  const l = await login('alice')
+  t.equal(l.code, 0, l.output)
+  t.match(l.output, /logged in to/)
+  const first = stored()
+  t.ok(first.refreshToken, 'the provider gave a refresh token')
+  t.notOk(l.output.includes(first.accessToken) || l.output.includes(first.refreshToken!), 'tokens are never printed')
+  t.equal(fs.statSync(credentials).mode & 0o777, 0o600, 'credentials are private to the user')
+
+  const one = await run(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('1.0')])
+  t.equal(one.code, 0, one.stderr)
+  t.match(one.stdout, /PUBLISHED\npkg:\/\/test\/desk\/hello@1\.0/)
+  t.match(one.stderr, /token from the stored login/)
+
+  const who = await run(['whoami', '--depot', depot.url])
+  t.equal(who.code, 0, who.stderr)
+  t.match(who.stdout, /^alice \(issuer http:\/\/127\.0\.0\.1:\d+\)\n {2}test: publish\n$/)
+
+  // Let the access token expire: the depot refuses it, the CLI renews it.
+  await new Promise(resolve => setTimeout(resolve, (first.expiresAt + 1) * 1000 - Date.now()))
+  const stale = await fetch(`${depot.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${first.accessToken}` } })
+  t.equal(stale.status, 401, 'the old access token has expired')
+  const two = await run(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('2.0')])
+  t.equal(two.code, 0, two.stderr)
+  t.match(two.stdout, /desk\/hello@2\.0/)
+  t.not(stored().accessToken, first.accessToken, 'a new access token was stored')
+  t.ok(op.issued.includes('refresh_token'), 'by the refresh-token grant, not a new login')
+  t.equal(op.issued.filter(g => g === 'urn:ietf:params:oauth:grant-type:device_code').length, 1, 'logged in once')
+
+  const out = await run(['logout', '--depot', depot.url])
+  t.match(out.stdout, /logged out/)
+  t.notOk(stored(), 'the login is gone')
+  const after = await run(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('3.0')])
+  t.equal(after.code, 1)
+})
+
+t.test('a login with another publisher cannot publish here, and whoami says so', async t => {
+  const l = await login('bob')
+  t.equal(l.code, 0, l.output)
+  const who = await run(['whoami', '--depot', depot.url])
+  t.match(who.stdout, /no publisher is granted/)
+  const r = await run(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('4.0')])
+  t.equal(r.code, 1)
+  t.match(r.stderr, /403/)
+  await run(['logout', '--depot', depot.url])
+})
