@@ -153,18 +153,19 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { auth: AuthConf
   app.addHook('onClose', async () => { guard?.close() })
   if (guard === null) return
   const cfg = guard.cfg
-  app.get('/.well-known/oauth-protected-resource', async (_req, reply) => reply.type('application/json').send({
+  const logins = cfg.issuers.filter(i => i.login !== null).map(i => ({ issuer: i.issuer, client_id: i.login!.clientId, scope: i.login!.scope }))
+  const exchangeAudiences = Object.fromEntries(cfg.issuers.filter(i => cfg.bindings.some(b => b.issuer === i.id && b.actions.includes('publish'))).map(i => [i.issuer, i.audiences]))
+  const metadata = {
     resource: cfg.resource,
     authorization_servers: cfg.issuers.map(i => i.issuer),
     bearer_methods_supported: ['header'],
     scopes_supported: [...new Set(cfg.issuers.flatMap(i => [...i.actionScopes.publish, ...i.actionScopes.rebuild]))],
     resource_name: 'ips-depot',
-    // Extensions (RFC 9728 §2 allows them) the ips-depot CLI reads: where to log in, where to exchange CI tokens.
-    ips_depot_login: cfg.issuers.filter(i => i.login !== null).map(i => ({ issuer: i.issuer, client_id: i.login!.clientId, scope: i.login!.scope })),
-    ips_depot_exchange: guard.depotIssuer === null
-      ? null
-      : { audiences: Object.fromEntries(cfg.issuers.filter(i => cfg.bindings.some(b => b.issuer === i.id && b.actions.includes('publish'))).map(i => [i.issuer, i.audiences])) }
-  }))
+    // Extensions (RFC 9728 §2 allows them) the ips-depot CLI reads: where to log in, what audience to ask CI tokens for.
+    ...(logins.length === 0 ? {} : { ips_depot_login: logins }),
+    ...(guard.depotIssuer === null ? {} : { ips_depot_exchange: { audiences: exchangeAudiences } })
+  }
+  app.get('/.well-known/oauth-protected-resource', async (_req, reply) => reply.type('application/json').send(metadata))
   const issuer = guard.depotIssuer
   if (issuer === null) return
   // The depot's own issuer: discovery and keys, for whoever verifies its tokens.

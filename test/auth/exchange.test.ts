@@ -4,10 +4,10 @@ import path from 'node:path'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import t, { type Test } from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
-import { ROOT, type RunningDepot, startDepot } from '../helpers/depot.js'
+import { CLI, runCli } from '../helpers/cli.js'
+import { type RunningDepot, startDepot } from '../helpers/depot.js'
 import { LocalIssuer } from '../helpers/issuer.js'
 
-const CLI = path.join(ROOT, 'dist/src/cli.js')
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 
 function config (github: string, exchangesPerMinute: number): string {
@@ -71,7 +71,7 @@ async function publish (depot: RunningDepot, token: string, publisher: string, n
 }
 
 t.test('a CI token is exchanged once for a short-lived depot token that publishes to its bound publisher only', async t => {
-  const { depot, ciToken } = await setup(t)
+  const { depot, github, ciToken } = await setup(t)
   const ci = await ciToken()
   const ok = await exchange(depot, { token: ci })
   t.equal(ok.status, 200, JSON.stringify(ok.body))
@@ -103,6 +103,8 @@ t.test('a CI token is exchanged once for a short-lived depot token that publishe
   t.equal(self.status, 401)
   t.match(self.body.detail, /depot token cannot be exchanged/)
 
+  const meta = await (await fetch(`${depot.url}/.well-known/oauth-protected-resource`)).json() as Record<string, unknown>
+  t.same(meta.ips_depot_exchange, { audiences: { [github.url]: ['depot.test'] } }, 'the CLI learns which audience to ask its CI for')
   const discovery = await (await fetch(`${depot.url}/.well-known/openid-configuration`)).json() as Record<string, unknown>
   t.equal(discovery.issuer, 'http://127.0.0.1/')
   const jwks = await (await fetch(`${depot.url}/.well-known/jwks.json`)).json() as { keys: Array<Record<string, unknown>> }
@@ -175,4 +177,40 @@ t.test('a key rotation in the middle of a stream of publishes fails none of them
   t.equal((await publish(depot, early, 'test', 'rotation/early')).status, 201, 'a token signed before two rotations still works until it expires')
   const jwks = await (await fetch(`${depot.url}/.well-known/jwks.json`)).json() as { keys: unknown[] }
   t.equal(jwks.keys.length, 3, 'superseded keys stay published while their tokens live')
+})
+
+t.test('ips-depot publish in a GitHub Actions job: asks the runner for an ID token, exchanges it, publishes', async t => {
+  const { depot, ciToken } = await setup(t)
+  const { createServer } = await import('node:http')
+  const requested: string[] = []
+  // GitHub's token service as the runner sees it: a bearer-protected URL that mints an ID token for the audience asked.
+  const service = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (req.headers.authorization !== 'Bearer runner-request-token') { res.writeHead(401).end(); return }
+    requested.push(url.searchParams.get('audience') ?? '')
+    void ciToken({ aud: url.searchParams.get('audience') }).then(value => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value })))
+  })
+  await new Promise<void>(resolve => service.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { service.close() })
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const proto = mkdtempSync(path.join(tmpdir(), 'ips-depot-ci-'))
+  t.teardown(() => rmSync(proto, { recursive: true, force: true }))
+  writeFileSync(path.join(proto, 'tool'), 'built in CI\n')
+  writeFileSync(path.join(proto, 'tool.p5m'), 'set name=pkg.fmri value=ci/tool@1.0\nset name=pkg.summary value="from a workflow"\nfile tool path=opt/tool mode=0555 owner=root group=bin\n')
+  const env = {
+    ...process.env,
+    IPS_DEPOT_CONFIG_DIR: path.join(proto, 'no-login'),
+    IPS_DEPOT_TOKEN: '',
+    ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${(service.address() as { port: number }).port}/token?api-version=2.0`,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-request-token'
+  }
+  const r = await runCli(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, path.join(proto, 'tool.p5m')], env)
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /PUBLISHED\npkg:\/\/test\/ci\/tool@1\.0/)
+  t.match(r.stderr, /token from a trusted-publishing exchange/)
+  t.same(requested, ['depot.test'], 'the ID token was asked for the audience the depot advertises')
+  const refused = await runCli(['publish', '--depot', depot.url, '--publisher', 'other', '-d', proto, path.join(proto, 'tool.p5m')], env)
+  t.equal(refused.code, 1)
+  t.match(refused.stderr, /token exchange refused \(403\): Not allowed: no trusted publisher binding for issuer github and publisher other/)
 })

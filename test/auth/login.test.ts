@@ -9,10 +9,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
-import { ROOT, startDepot, tempDir } from '../helpers/depot.js'
+import { CLI, type CliResult, runCli } from '../helpers/cli.js'
+import { startDepot, tempDir } from '../helpers/depot.js'
 import { AUDIENCE, LOGIN_CLIENT, privateJwk, startProvider } from '../helpers/oidc-op.js'
 
-const CLI = path.join(ROOT, 'dist/src/cli.js')
 const TTL = 4
 
 const op = await startProvider({ keys: [await privateJwk('k1', 'ES256')], signWith: 'k1', clients: [], accounts: { alice: ['test'], bob: [] }, accessTokenTTL: TTL })
@@ -42,16 +42,7 @@ t.teardown(async () => { await depot.close(); await op.close(); fs.rmSync(home, 
 const env = { ...process.env, IPS_DEPOT_CONFIG_DIR: path.join(home, 'config'), IPS_DEPOT_TOKEN: '' }
 const credentials = path.join(home, 'config', 'credentials.json')
 
-function run (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('close', code => resolve({ code, stdout, stderr }))
-  })
-}
+const run = (args: string[]): Promise<CliResult> => runCli(args, env)
 
 /** Runs `ips-depot login`, approving the device code it shows as `account` would in a browser. */
 async function login (account: string): Promise<{ code: number | null, output: string }> {
@@ -125,5 +116,27 @@ t.test('a login with another publisher cannot publish here, and whoami says so',
   const r = await run(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('4.0')])
   t.equal(r.code, 1)
   t.match(r.stderr, /403/)
+  await run(['logout', '--depot', depot.url])
+})
+
+t.test('login --browser: authorization code with PKCE on a loopback redirect', async t => {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'login', '--browser', '--depot', depot.url], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  let landed: Promise<Response> | undefined
+  child.stderr!.on('data', (d: Buffer) => {
+    output += d.toString()
+    const m = /^(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)$/m.exec(output)
+    if (m && landed === undefined) landed = op.approveBrowser(m[1]!, 'alice')
+  })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  t.equal(code, 0, output)
+  const page = await landed!
+  t.equal(page.status, 200, 'the browser lands on the CLI\'s loopback page')
+  const url = new URL(/^(http:\/\/\S+\/auth\?\S+)$/m.exec(output)![1]!)
+  t.equal(url.searchParams.get('code_challenge_method'), 'S256')
+  t.match(url.searchParams.get('redirect_uri'), /^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+  t.equal(op.issued.filter(g => g === 'authorization_code').length, 1)
+  const r = await run(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('5.0')])
+  t.equal(r.code, 0, r.stderr)
   await run(['logout', '--depot', depot.url])
 })

@@ -25,6 +25,8 @@ export interface RunningProvider {
   token (client: string, scope: string): Promise<string>
   /** What a person does in the browser for a device code: log in as `account` and approve. */
   approveDevice (userCode: string, account: string): Promise<void>
+  /** What a browser does with an authorization URL when `account` logs in and consents: ends at the redirect URI. */
+  approveBrowser (authorizationUrl: string, account: string): Promise<Response>
   close (): Promise<void>
 }
 
@@ -93,6 +95,37 @@ export async function startProvider (opts: ProviderOptions): Promise<RunningProv
     issuer,
     provider,
     issued,
+    async approveBrowser (authorizationUrl, account) {
+      const cookies = new Map<string, string>()
+      const get = async (url: string): Promise<Response> => {
+        const res = await fetch(url, { redirect: 'manual', headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } })
+        for (const c of res.headers.getSetCookie()) { const [pair] = c.split(';'); const at = pair!.indexOf('='); cookies.set(pair!.slice(0, at), pair!.slice(at + 1)) }
+        return res
+      }
+      let res = await get(authorizationUrl)
+      for (let hops = 0; hops < 10; hops++) {
+        const location = res.headers.get('location')
+        if (location === null) return res
+        const target = new URL(location, issuer)
+        const interaction = /^\/interaction\/([^/]+)$/.exec(target.pathname)
+        if (target.origin === issuer && interaction) {
+          // The login and consent pages, answered as the person would: the interaction's result, then resume.
+          const i = await provider.Interaction.find(interaction[1]!)
+          if (!i) throw new Error('interaction not found')
+          const grant = new provider.Grant({ accountId: account, clientId: i.params.client_id as string })
+          grant.addOIDCScope('openid offline_access depot:publish')
+          grant.addResourceScope(AUDIENCE, 'depot:publish')
+          i.result = { login: { accountId: account }, consent: { grantId: await grant.save() } }
+          await i.save(60)
+          res = await get(new URL(i.returnTo, issuer).toString())
+        } else if (target.origin === issuer) {
+          res = await get(target.toString())
+        } else {
+          return fetch(target)
+        }
+      }
+      throw new Error('too many redirects')
+    },
     async approveDevice (userCode, account) {
       // What the verification page does with the code a person types: drop the mask's dashes.
       const code = await provider.DeviceCode.findByUserCode(userCode.replace(/[^A-Z0-9]/gi, '').toUpperCase())

@@ -1,0 +1,19 @@
+/** Runs the built CLI as a child process, without blocking the depot that runs in the test process. */
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { ROOT } from './depot.js'
+
+export const CLI = path.join(ROOT, 'dist/src/cli.js')
+
+export interface CliResult { readonly code: number | null, readonly stdout: string, readonly stderr: string }
+
+export function runCli (args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('close', code => resolve({ code, stdout, stderr }))
+  })
+}
