@@ -144,11 +144,15 @@ export async function browserLogin (depot: string, info: DepotLoginInfo, open: (
   }
 }
 
+/** Scopes that mean something for a person only: a service account asks for the depot's scopes alone. */
+const PERSON_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email'])
+
 /** A service account: the client's own secret, kept (0600) so the CLI can get new tokens alone. */
 export async function clientCredentialsLogin (depot: string, info: DepotLoginInfo, clientId: string, clientSecret: string): Promise<StoredLogin> {
   const ep = await endpoints(info.issuer)
-  const t = await tokenRequest(ep.token_endpoint, { grant_type: 'client_credentials', scope: info.scope, resource: info.resource }, { id: clientId, secret: clientSecret })
-  const login = stored({ ...info, clientId }, ep.token_endpoint, t, { clientSecret })
+  const scope = info.scope.split(' ').filter(s => s !== '' && !PERSON_SCOPES.has(s)).join(' ')
+  const t = await tokenRequest(ep.token_endpoint, { grant_type: 'client_credentials', scope, resource: info.resource }, { id: clientId, secret: clientSecret })
+  const login = stored({ ...info, clientId, scope }, ep.token_endpoint, t, { clientSecret })
   saveLogin(depot, login)
   return login
 }

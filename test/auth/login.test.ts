@@ -15,7 +15,7 @@ import { AUDIENCE, LOGIN_CLIENT, privateJwk, startProvider } from '../helpers/oi
 
 const TTL = 4
 
-const op = await startProvider({ keys: [await privateJwk('k1', 'ES256')], signWith: 'k1', clients: [], accounts: { alice: ['test'], bob: [] }, accessTokenTTL: TTL })
+const op = await startProvider({ keys: [await privateJwk('k1', 'ES256')], signWith: 'k1', clients: [{ id: 'build-bot', publishers: ['test'] }], accounts: { alice: ['test'], bob: [] }, accessTokenTTL: TTL })
 const depot = await startDepot({
   source: null,
   extraConfig: `
@@ -138,5 +138,21 @@ t.test('login --browser: authorization code with PKCE on a loopback redirect', a
   t.equal(op.issued.filter(g => g === 'authorization_code').length, 1)
   const r = await run(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('5.0')])
   t.equal(r.code, 0, r.stderr)
+  await run(['logout', '--depot', depot.url])
+})
+
+t.test('login --client-credentials: a service account renews its token alone', async t => {
+  const bot = { ...env, IPS_DEPOT_CLIENT_ID: 'build-bot', IPS_DEPOT_CLIENT_SECRET: 'build-bot-secret' }
+  const l = await runCli(['login', '--client-credentials', '--depot', depot.url], bot)
+  t.equal(l.code, 0, l.stderr)
+  const first = stored()
+  t.notOk(l.stdout.includes('build-bot-secret') || l.stderr.includes('build-bot-secret'), 'the secret is never printed')
+  await new Promise(resolve => setTimeout(resolve, (first.expiresAt + 1) * 1000 - Date.now()))
+  const r = await runCli(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto, manifest('6.0')], env)
+  t.equal(r.code, 0, r.stderr)
+  t.not(stored().accessToken, first.accessToken, 'a new token from the stored client credentials')
+  const bad = await runCli(['login', '--client-credentials', '--depot', depot.url], { ...bot, IPS_DEPOT_CLIENT_SECRET: 'wrong' })
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /invalid_client/)
   await run(['logout', '--depot', depot.url])
 })

@@ -83,7 +83,7 @@ export async function startProvider (opts: ProviderOptions): Promise<RunningProv
         })
       }
     },
-    ttl: { ClientCredentials: 300 },
+    ttl: { ClientCredentials: opts.accessTokenTTL ?? 300 },
     extraTokenClaims: async (_ctx: unknown, token: unknown) => {
       const t = token as { clientId?: string, accountId?: string }
       return { depot_publishers: t.accountId !== undefined ? accounts[t.accountId] ?? [] : publishersOf.get(t.clientId ?? '') ?? [] }
