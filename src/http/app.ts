@@ -16,6 +16,7 @@ import path from 'node:path'
 import { adminApi } from './api/admin.js'
 import { publishApi } from './api/publish.js'
 import { authPlugin } from './auth.js'
+import { Encoder } from './compression.js'
 import { tokenApi } from './api/token.js'
 import { depotProtocol } from './depot/plugin.js'
 import { errorPage } from './error-page.js'
@@ -66,10 +67,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   app.server.maxHeadersCount = config.server.maxHeaders
 
+  const cache = new ByteLru<Buffer>(config.cache.memoryBytes)
   const depot: DepotServices = {
     repo,
     config,
-    cache: new ByteLru<Buffer>(config.cache.memoryBytes),
+    cache,
+    encoder: new Encoder(cache),
     counters: { catalog: 0, file: 0, manifests: 0 },
     jobs: new JobQueue(),
     publications: new Publications(repo, {

@@ -9,8 +9,7 @@ import fs from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RangeNotSatisfiableError } from '../errors.js'
-import { encode, negotiateCoding } from './compression.js'
-import { ByteLru } from '../lru.js'
+import { type Encoder, negotiateCoding } from './compression.js'
 
 export interface Entity {
   readonly contentType: string
@@ -89,7 +88,7 @@ async function readSlice (e: Entity, r: ByteRange): Promise<Buffer> {
   }
 }
 
-export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: Entity, encodedCache: ByteLru<Buffer>): Promise<FastifyReply> {
+export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: Entity, encoder: Encoder): Promise<FastifyReply> {
   const size = e.body ? e.body.length : e.file!.size
   const head = req.method === 'HEAD'
   reply.header('Cache-Control', e.cacheControl)
@@ -135,12 +134,7 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
 
   reply.header('Content-Type', e.contentType)
   if (coding !== 'identity' && e.body) {
-    const key = `${e.etag ?? ''}:${coding}`
-    let encoded = e.etag === undefined ? undefined : encodedCache.get(key)
-    if (encoded === undefined) {
-      encoded = encode(e.body, coding)
-      if (e.etag !== undefined) encodedCache.set(key, encoded)
-    }
+    const encoded = await encoder.encode(e.etag, e.body, coding)
     reply.header('Content-Encoding', coding)
     reply.header('Content-Length', encoded.length)
     return reply.send(head ? undefined : encoded)

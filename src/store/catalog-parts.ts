@@ -37,8 +37,6 @@ interface PartState extends CatalogPart {
   readonly versions: number[]
 }
 
-const COMMA = Buffer.from(',')
-
 function lowerBound (stems: readonly string[], stem: string): number {
   let lo = 0
   let hi = stems.length
@@ -49,20 +47,33 @@ function lowerBound (stems: readonly string[], stem: string): number {
   return lo
 }
 
-/** Signs a part whose fragments are the comma-joined `runs`, and lays out its file. */
-function sign (publisher: string, format: CatalogFormat, runs: readonly Buffer[]): Pick<PartState, 'signature' | 'bytes' | 'membersStart' | 'membersEnd'> {
-  const frame = partFrame(publisher, format, runs.length > 0)
-  const members: Buffer[] = []
-  let length = 0
-  for (const run of runs) {
-    if (members.length > 0) { members.push(COMMA); length++ }
-    members.push(run)
-    length += run.length
-  }
-  const signature = partSignature(frame, members)
+/**
+ * Lays out and signs a part in one allocation: `fill` writes the
+ * comma-joined fragments (membersLength bytes) after the head; the
+ * signed tail has a fixed length, since a SHA-1 is always 40 digits.
+ */
+function layOut (publisher: string, format: CatalogFormat, hasStems: boolean, membersLength: number, fill: (target: Buffer, at: number) => void): Pick<PartState, 'signature' | 'bytes' | 'membersStart' | 'membersEnd'> {
+  const frame = partFrame(publisher, format, hasStems)
   const head = Buffer.from(frame.head, 'utf8')
-  const bytes = Buffer.concat([head, ...members, Buffer.from(signedPartTail(frame, signature), 'utf8')])
-  return { signature, bytes, membersStart: head.length, membersEnd: head.length + length }
+  const bytes = Buffer.allocUnsafeSlow(head.length + membersLength + Buffer.byteLength(signedPartTail(frame, '0'.repeat(40))))
+  head.copy(bytes, 0)
+  fill(bytes, head.length)
+  const membersEnd = head.length + membersLength
+  const signature = partSignature(frame, [bytes.subarray(head.length, membersEnd)])
+  bytes.write(signedPartTail(frame, signature), membersEnd, 'utf8')
+  return { signature, bytes, membersStart: head.length, membersEnd }
+}
+
+/** A part whose fragments are the comma-joined `runs`. */
+function sign (publisher: string, format: CatalogFormat, runs: readonly Buffer[]): Pick<PartState, 'signature' | 'bytes' | 'membersStart' | 'membersEnd'> {
+  let length = Math.max(0, runs.length - 1)
+  for (const run of runs) length += run.length
+  return layOut(publisher, format, runs.length > 0, length, (target, at) => {
+    for (const [i, run] of runs.entries()) {
+      if (i > 0) target[at++] = 0x2c
+      at += run.copy(target, at)
+    }
+  })
 }
 
 interface Splice { readonly at: number, readonly remove: 0 | 1, readonly insert?: { stem: string, length: number, versions: number } }
@@ -137,9 +148,8 @@ export class CatalogParts {
   replace (publisher: string, part: string, fragments: ReadonlyMap<string, StemFragment>): CatalogPart {
     this.db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ? AND part = ?').run(publisher, part)
     const insert = this.db.prepare('INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, ?, ?, ?, ?)')
-    const sorted = [...fragments].sort((a, b) => compareCodePoints(a[0], b[0]))
-    for (const [stem, f] of sorted) insert.run(publisher, part, stem, f.fragment, f.versions)
-    return this.remember(publisher, part, this.build(publisher, sorted.map(([stem, f]) => ({ stem, ...f }))))
+    for (const [stem, f] of fragments) insert.run(publisher, part, stem, f.fragment, f.versions)
+    return this.remember(publisher, part, this.load(publisher, part))
   }
 
   private remember (publisher: string, part: string, state: PartState): PartState {
@@ -151,28 +161,34 @@ export class CatalogParts {
     const stored = this.db.prepare('SELECT signature FROM catalog_file WHERE publisher = ? AND name = ?').pluck().get(publisher, part) as string | undefined
     const cached = this.states.get(`${publisher}\0${part}`)
     if (cached && cached.signature === stored) return cached
-    // SQLite's BINARY order on UTF-8 text is code-point order, the order of the part's keys.
-    const rows = this.db.prepare('SELECT stem, fragment, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? ORDER BY stem')
-      .all(publisher, part) as Array<{ stem: string, fragment: string, versions: number }>
-    return this.remember(publisher, part, this.build(publisher, rows))
+    return this.remember(publisher, part, this.load(publisher, part))
   }
 
-  private build (publisher: string, rows: ReadonlyArray<{ stem: string, fragment: string, versions: number }>): PartState {
+  /** Builds a part from its stored fragments, written straight into the file's buffer (no copy of the part in between). */
+  private load (publisher: string, part: string): PartState {
     const format = this.db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat | undefined
     if (format === undefined) throw new Error(`no publisher ${publisher}`)
-    const runs = rows.length === 0 ? [] : [Buffer.from(rows.map(r => r.fragment).join(','), 'utf8')]
+    const size = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(fragment AS BLOB))), 0) AS bytes FROM catalog_part_stem WHERE publisher = ? AND part = ?')
+      .get(publisher, part) as { n: number, bytes: number }
+    const stems: string[] = []
+    const lengths: number[] = []
+    const versions: number[] = []
     let versionCount = 0
-    for (const r of rows) versionCount += r.versions
-    return {
-      format,
-      stems: rows.map(r => r.stem),
-      lengths: rows.map(r => Buffer.byteLength(r.fragment, 'utf8')),
-      versions: rows.map(r => r.versions),
-      stemCount: rows.length,
-      versionCount,
-      ...sign(publisher, format, runs)
-    }
+    // SQLite's BINARY order on UTF-8 text is code-point order, the order of the part's keys.
+    const rows = this.db.prepare('SELECT stem, fragment, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? ORDER BY stem')
+    const laidOut = layOut(publisher, format, size.n > 0, size.bytes + Math.max(0, size.n - 1), (target, at) => {
+      for (const r of rows.iterate(publisher, part) as IterableIterator<{ stem: string, fragment: string, versions: number }>) {
+        if (stems.length > 0) target[at++] = 0x2c
+        const n = target.write(r.fragment, at, 'utf8')
+        at += n
+        stems.push(r.stem); lengths.push(n); versions.push(r.versions)
+        versionCount += r.versions
+      }
+    })
+    if (stems.length !== size.n) throw new Error(`${publisher}/${part}: fragments changed while the part was read`)
+    return { format, stems, lengths, versions, stemCount: stems.length, versionCount, ...laidOut }
   }
+
 }
 
 const byDb = new WeakMap<Db, CatalogParts>()

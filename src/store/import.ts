@@ -176,7 +176,8 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
     payloads.push({ ...d, firstPublished })
     progress('payloads', payloads.length, stored.length)
   }
-  const missing = [...firstUse.keys()].filter(h => SHA1_NAME.test(h) && !payloads.some(p => p.hash === h) && !repo.payloads.has(h))
+  const imported = new Set(payloads.map(p => p.hash))
+  const missing = [...firstUse.keys()].filter(h => SHA1_NAME.test(h) && !imported.has(h) && !repo.payloads.has(h))
   if (missing.length > 0) throw new ImportError(`publisher ${publisher}: ${missing.length} payloads referenced by manifests are missing, e.g. ${missing[0]}`)
 
   progress('catalog', 0, 1)

@@ -9,6 +9,7 @@ import type { JobQueue } from '../../jobs.js'
 import type { Publications } from '../../store/transactions.js'
 import type { SearchPool } from '../../store/search-pool.js'
 import type { ByteLru } from '../../lru.js'
+import type { Encoder } from '../compression.js'
 
 export interface RequestCounters { catalog: number, file: number, manifests: number }
 
@@ -17,6 +18,8 @@ export interface DepotServices {
   readonly config: DepotConfig
   /** Encoded (zstd/gzip) bodies and small payloads, bounded by bytes. */
   readonly cache: ByteLru<Buffer>
+  /** zstd/gzip variants of text bodies, kept in `cache`. */
+  readonly encoder: Encoder
   readonly counters: RequestCounters
   readonly jobs: JobQueue
   readonly publications: Publications

@@ -31,7 +31,7 @@ async function catalog0 (ctx: OpContext): Promise<unknown> {
     lastModified: catalogTimeToDate(pub.catalogLastModified),
     compressible: true,
     headers: { 'X-Catalog-Type': 'full' }
-  }, ctx.depot.cache)
+  }, ctx.depot.encoder)
 }
 
 async function catalog1 (ctx: OpContext): Promise<unknown> {
@@ -51,7 +51,7 @@ async function catalog1 (ctx: OpContext): Promise<unknown> {
     etag: file.signature,
     lastModified: catalogTimeToDate(file.lastModified),
     compressible: true
-  }, ctx.depot.cache)
+  }, ctx.depot.encoder)
 }
 
 export const catalogOps: Record<number, OpVersion> = {

@@ -36,7 +36,7 @@ async function payloadEntity (ctx: OpContext, p: StoredPayload, maxAge: number, 
 async function file (ctx: OpContext): Promise<unknown> {
   const p = lookup(ctx)
   ctx.depot.counters.file++
-  return sendEntity(ctx.req, ctx.reply, await payloadEntity(ctx, p, ONE_YEAR), ctx.depot.cache)
+  return sendEntity(ctx.req, ctx.reply, await payloadEntity(ctx, p, ONE_YEAR), ctx.depot.encoder)
 }
 
 async function file2Head (ctx: OpContext): Promise<unknown> {
@@ -44,7 +44,7 @@ async function file2Head (ctx: OpContext): Promise<unknown> {
   return sendEntity(ctx.req, ctx.reply, await payloadEntity(ctx, p, 86400, {
     'X-Ipkg-Attr-0': `chash=${p.chash}`,
     'X-Ipkg-Attr-1': `pkg.content-hash=gzip:sha256:${p.gzipSha256}`
-  }), ctx.depot.cache)
+  }), ctx.depot.encoder)
 }
 
 export const fileOps: Record<number, OpVersion> = {

@@ -26,7 +26,7 @@ async function info (ctx: OpContext): Promise<unknown> {
   const body = Buffer.from(packageInfo(fmri, actions, catalogTimeToDate(manifest.published), licenses))
   return sendEntity(ctx.req, ctx.reply, {
     contentType: TEXT, cacheControl: cacheFor(ONE_YEAR), maxAge: ONE_YEAR, body, etag: `info-${manifest.sha1}`, compressible: true
-  }, ctx.depot.cache)
+  }, ctx.depot.encoder)
 }
 
 export const infoOps: Record<number, OpVersion> = { 0: { GET: info, HEAD: info } }

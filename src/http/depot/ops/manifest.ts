@@ -18,7 +18,7 @@ async function manifest (ctx: OpContext): Promise<unknown> {
     etag: m.sha1,
     lastModified: catalogTimeToDate(m.published),
     compressible: true
-  }, ctx.depot.cache)
+  }, ctx.depot.encoder)
 }
 
 export const manifestOps: Record<number, OpVersion> = {

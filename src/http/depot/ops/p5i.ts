@@ -32,7 +32,7 @@ async function p5i (ctx: OpContext): Promise<unknown> {
   }
   if (packages.length === 0) throw new NotFoundError('No matching package found in repository.')
   const body = Buffer.from(p5iDocument([{ name: pub.name, packages, repository: pub.repository }]))
-  return sendEntity(ctx.req, ctx.reply, { contentType: P5I, cacheControl: cacheFor(ONE_YEAR), maxAge: ONE_YEAR, body, compressible: true }, ctx.depot.cache)
+  return sendEntity(ctx.req, ctx.reply, { contentType: P5I, cacheControl: cacheFor(ONE_YEAR), maxAge: ONE_YEAR, body, compressible: true }, ctx.depot.encoder)
 }
 
 export const p5iOps: Record<number, OpVersion> = { 0: { GET: p5i, HEAD: p5i } }

@@ -15,7 +15,7 @@ async function publisher (ctx: OpContext): Promise<unknown> {
   const pubs = names.map(n => all.find(p => p.name === n)!)
   const maxAge = Math.min(refreshSeconds(all.find(p => p.name === (ctx.prefix ?? repo.defaultPublisher))), ONE_YEAR)
   const body = Buffer.from(p5iDocument(pubs.map(p => ({ name: p.name, packages: [], repository: p.repository }))))
-  return sendEntity(ctx.req, ctx.reply, { contentType: P5I, cacheControl: cacheFor(maxAge), maxAge, body, compressible: true }, ctx.depot.cache)
+  return sendEntity(ctx.req, ctx.reply, { contentType: P5I, cacheControl: cacheFor(maxAge), maxAge, body, compressible: true }, ctx.depot.encoder)
 }
 
 export const publisherOps: Record<number, OpVersion> = {

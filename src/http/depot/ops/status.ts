@@ -34,7 +34,7 @@ async function status (ctx: OpContext): Promise<unknown> {
     repository: { configuration, publishers, requests: { catalog, file, manifests }, status: 'online', version: 4 },
     version: 1
   }))
-  return sendEntity(ctx.req, ctx.reply, { contentType: 'application/json; charset=utf-8', cacheControl: cacheFor(300), maxAge: 300, body }, ctx.depot.cache)
+  return sendEntity(ctx.req, ctx.reply, { contentType: 'application/json; charset=utf-8', cacheControl: cacheFor(300), maxAge: 300, body }, ctx.depot.encoder)
 }
 
 export const statusOps: Record<number, OpVersion> = { 0: { GET: status, HEAD: status } }

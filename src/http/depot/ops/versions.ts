@@ -12,6 +12,6 @@ export function versionsBody (ops: ReadonlyMap<string, ReadonlyMap<number, OpVer
 
 export function versionsOp (body: () => Buffer): OpVersion {
   const send = async (ctx: OpContext): Promise<unknown> =>
-    sendEntity(ctx.req, ctx.reply, { contentType: TEXT, cacheControl: cacheFor(300), maxAge: 300, body: body() }, ctx.depot.cache)
+    sendEntity(ctx.req, ctx.reply, { contentType: TEXT, cacheControl: cacheFor(300), maxAge: 300, body: body() }, ctx.depot.encoder)
   return { GET: send, HEAD: send }
 }
