@@ -39,7 +39,7 @@ export interface Profile {
 }
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  S: { stems: 800, minVersions: 3, maxVersions: 3, payloads: true, maxFiles: 1000, maxPayloadBytes: 1 << 20 },
+  S: { stems: 800, minVersions: 3, maxVersions: 3, payloads: true, maxFiles: 100, maxPayloadBytes: 1 << 20 },
   M: { stems: 6500, minVersions: 2, maxVersions: 3, payloads: false, maxFiles: 0, maxPayloadBytes: 0 },
   L: { stems: 6000, minVersions: 20, maxVersions: 56, payloads: false, maxFiles: 0, maxPayloadBytes: 0 }
 }
@@ -80,7 +80,7 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
 interface FileSlot { path: string, hash: string, line: string }
 
 export interface CorpusSummary {
-  readonly profile: ProfileName
+  readonly profile: ProfileName | 'custom'
   readonly stems: number
   readonly versions: number
   readonly fileActions: number
@@ -94,8 +94,8 @@ export interface CorpusSummary {
 
 const CATEGORIES = ['library', 'system', 'developer', 'network', 'web', 'text', 'runtime', 'service', 'database', 'desktop', 'diagnostic', 'file']
 
-export function generateCorpus (dir: string, publisher: string, name: ProfileName, seed = 1): CorpusSummary {
-  const profile = PROFILES[name]
+export function generateCorpus (dir: string, publisher: string, name: ProfileName | 'custom', seed = 1, custom?: Profile): CorpusSummary {
+  const profile = name === 'custom' ? custom! : PROFILES[name]
   const rand = prng(seed)
   fs.rmSync(dir, { recursive: true, force: true })
   const pubDir = path.join(dir, 'publisher', publisher)

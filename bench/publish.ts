@@ -1,21 +1,20 @@
 /**
  * Publish benchmark: sequential REST publishes into a depot whose catalog
- * is small, then into one with a large synthetic catalog (100k+ versions,
- * loaded through the importer), to show what one publish costs as the
- * catalog grows.
+ * already holds a given corpus, to show what one publish costs as the
+ * catalog grows. The depot imports `seed` into `dataDir` at start unless
+ * it holds it already.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { LocalIssuer } from '../test/helpers/issuer.js'
-import { makeRepository } from './make-repo.js'
 
-export interface PublishResult { readonly versions: number, readonly importSeconds: number, readonly p50: number, readonly p90: number, readonly perSecond: number }
+export interface PublishResult { readonly versions: number, readonly startSeconds: number, readonly p50: number, readonly p90: number, readonly perSecond: number }
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 
-async function until (url: string, seconds: number): Promise<void> {
+export async function waitForHttp (url: string, seconds: number): Promise<void> {
   for (let i = 0; i < seconds * 10; i++) {
     try { if ((await fetch(url)).ok) return } catch { /* starting */ }
     await new Promise(resolve => setTimeout(resolve, 100))
@@ -23,36 +22,36 @@ async function until (url: string, seconds: number): Promise<void> {
   throw new Error(`${url} did not come up`)
 }
 
-export async function publishBench (root: string, work: string, port: number, versions: number, publishes = 30): Promise<PublishResult> {
+export async function publishBench (root: string, o: { dataDir: string, seed: string, port: number, versions: number, publishes?: number }): Promise<PublishResult> {
+  const publishes = o.publishes ?? 30
   const issuer = await LocalIssuer.start()
   await issuer.addKey('k1')
-  const dir = path.join(work, `publish-${versions}`)
-  makeRepository(path.join(dir, 'repo'), 'bench', Array.from({ length: versions }, (_, i) => ({ stem: `bench/meta/pkg${i}`, payloadSizes: [] })))
-  const config = path.join(dir, 'depot.config.toml')
-  fs.writeFileSync(config, `[server]\nlisten = "127.0.0.1:${port}"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "data"\nseed_repository = "repo"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 262144\n[log]\nlevel = "warn"\n[auth]\nresource = "https://depot.bench"\n[[auth.issuers]]\nid = "bench"\nissuer = "${issuer.url}"\naudiences = ["https://depot.bench"]\nalgorithms = ["RS256"]\ntoken_type = "at+jwt"\nscopes_claim = "/scope"\npublishers_claim = "/depot_publishers"\n[auth.issuers.actions]\npublish = ["depot:publish"]\n`)
+  const config = path.join(o.dataDir, '..', `publish-${o.port}.toml`)
+  fs.writeFileSync(config, `[server]\nlisten = "127.0.0.1:${o.port}"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${o.dataDir}"\nseed_repository = "${o.seed}"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 1048576\n[log]\nlevel = "warn"\n[auth]\nresource = "https://depot.bench"\n[[auth.issuers]]\nid = "bench"\nissuer = "${issuer.url}"\naudiences = ["https://depot.bench"]\nalgorithms = ["RS256"]\ntoken_type = "at+jwt"\nscopes_claim = "/scope"\npublishers_claim = "/depot_publishers"\n[auth.issuers.actions]\npublish = ["depot:publish"]\n`)
   const started = Date.now()
   const depot: ChildProcess = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'serve', '--config', config], { stdio: 'inherit' })
   try {
-    await until(`http://127.0.0.1:${port}/versions/0/`, 1800)
-    const importSeconds = (Date.now() - started) / 1000
+    await waitForHttp(`http://127.0.0.1:${o.port}/versions/0/`, 1800)
+    const startSeconds = (Date.now() - started) / 1000
     const token = await issuer.sign({ aud: 'https://depot.bench', scope: 'depot:publish', depot_publishers: ['bench'], exp: Math.floor(Date.now() / 1000) + 3600 })
     const times: number[] = []
     const t0 = Date.now()
     for (let i = 0; i < publishes; i++) {
-      const content = Buffer.from(`bench payload ${versions} ${i}\n`)
+      const content = Buffer.from(`bench payload ${o.versions} ${i}\n`)
       const form = new FormData()
       form.append('manifest', `set name=pkg.fmri value=bench/new/pkg${i}@1.0\nset name=pkg.summary value="published by the benchmark"\nfile ${sha1(content)} path=opt/bench/${i} mode=0444 owner=root group=bin\n`)
       form.append(sha1(content), new Blob([new Uint8Array(content)]), sha1(content))
       const s = performance.now()
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/publishers/bench/packages`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
+      const res = await fetch(`http://127.0.0.1:${o.port}/api/v1/publishers/bench/packages`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
       if (res.status !== 201) throw new Error(`publish failed: ${res.status} ${await res.text()}`)
       times.push(performance.now() - s)
     }
     const total = (Date.now() - t0) / 1000
     times.sort((a, b) => a - b)
-    return { versions, importSeconds, p50: times[Math.floor(times.length / 2)]!, p90: times[Math.floor(times.length * 0.9)]!, perSecond: publishes / total }
+    return { versions: o.versions, startSeconds, p50: times[Math.floor(times.length / 2)]!, p90: times[Math.floor(times.length * 0.9)]!, perSecond: publishes / total }
   } finally {
     depot.kill('SIGTERM')
+    await new Promise(resolve => depot.once('exit', resolve))
     await issuer.close()
   }
 }

@@ -1,21 +1,34 @@
 /**
- * npm run bench: the depot's read path against a ceiling measured in the
- * same run (Fastify replying from memory with the same bytes), on
- * loopback, with autocannon. Writes BENCHMARKS.md.
+ * npm run bench: the depot on loopback against ceilings measured in the
+ * same run, on synthetic corpora shaped like real repositories
+ * (bench/corpus.ts), and writes BENCHMARKS.md.
+ *
+ *  - read path on the S corpus: depot vs Fastify replying from memory with
+ *    the same bytes, and vs nginx sendfile for payloads (when installed);
+ *  - search on the S corpus;
+ *  - the L corpus (229k versions, metadata only): import, catalog
+ *    generation, full catalog sizes, RSS serving every part in every
+ *    encoding, 100 concurrent connections;
+ *  - one publish into a small catalog and into L.
+ *
+ * BENCH_SECONDS, BENCH_CONNECTIONS and BENCH_SKIP_L=1 shorten a run.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
-import { makeRepository } from './make-repo.js'
-import { publishBench, type PublishResult } from './publish.js'
+import { generateCorpus } from './corpus.js'
+import { load, LOAD_TOOL, type LoadResult } from './load.js'
+import { NGINX, startNginx } from './nginx.js'
+import { publishBench, type PublishResult, waitForHttp } from './publish.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const DURATION = Number(process.env.BENCH_SECONDS ?? 5)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
+const SKIP_L = process.env.BENCH_SKIP_L === '1'
+const CLI = path.join(ROOT, 'dist/src/cli.js')
 
 async function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,122 +39,194 @@ async function freePort (): Promise<number> {
   })
 }
 
-async function waitForHttp (url: string): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
-    try { if ((await fetch(url)).ok) return } catch { /* not yet */ }
-    await new Promise(r => setTimeout(r, 100))
-  }
-  throw new Error(`${url} did not come up`)
-}
-
 function rssMiB (child: ChildProcess): number {
   const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024
 }
 
-interface Row { name: string, reqs: number, mbs: number, p50: number, p99: number, errors: number }
-
-async function load (name: string, url: string, headers: Record<string, string> = {}): Promise<Row> {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers })
-  return { name, reqs: r.requests.average, mbs: r.throughput.average / 1024 / 1024, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx }
+function depotConfig (work: string, name: string, port: number, dataDir: string, seed: string): string {
+  const file = path.join(work, `${name}.toml`)
+  fs.writeFileSync(file, `[server]\nlisten = "127.0.0.1:${port}"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${dataDir}"\nseed_repository = "${seed}"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 1048576\n[log]\nlevel = "warn"\n`)
+  return file
 }
+
+async function serve (config: string, base: string): Promise<{ child: ChildProcess, seconds: number }> {
+  const started = Date.now()
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { stdio: 'inherit' })
+  await waitForHttp(`${base}/versions/0/`, 1800)
+  return { child, seconds: (Date.now() - started) / 1000 }
+}
+
+async function stop (child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM')
+  await new Promise(resolve => child.once('exit', resolve))
+}
+
+const timed = <T>(f: () => T): [T, number] => { const s = performance.now(); const r = f(); return [r, (performance.now() - s) / 1000] }
+const fmt = (n: number, digits = 0): string => Number.isFinite(n) ? n.toFixed(digits) : '–'
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ips-depot-bench-'))
-const repoDir = path.join(work, 'repo')
-// Enough packages and actions for search to be measured on a real-sized index (tens of thousands of actions).
-const SEARCH_PACKAGES = Number(process.env.BENCH_SEARCH_PACKAGES ?? 3000)
-const filler = Array.from({ length: SEARCH_PACKAGES }, (_, i) => ({ stem: `bench/filler/pkg${i}`, payloadSizes: Array.from({ length: 8 }, (_, j) => 32 + ((i * 8 + j) % 200)) }))
-const { payloads } = makeRepository(repoDir, 'bench', [{ stem: 'bench/small', payloadSizes: [4096] }, { stem: 'bench/large', payloadSizes: [1048576] }, ...filler])
-
-const depotPort = await freePort()
-const config = path.join(work, 'depot.config.toml')
-fs.writeFileSync(config, `[server]\nlisten = "127.0.0.1:${depotPort}"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "data"\nseed_repository = "repo"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 262144\n[log]\nlevel = "warn"\n`)
-const depot = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'serve', '--config', config], { stdio: 'inherit' })
-const base = `http://127.0.0.1:${depotPort}`
-await waitForHttp(`${base}/versions/0/`)
-
-const manifestPath = '/bench/manifest/0/bench%2Fsmall@1.0%2C5.11-0.1%3A20260101T000000Z'
-const targets: Array<[string, string]> = [
-  ['catalog.attrs', '/bench/catalog/1/catalog.attrs'],
-  ['catalog part (summary)', '/bench/catalog/1/catalog.summary.C'],
-  ['manifest', manifestPath],
-  ['payload 4 KiB', `/bench/file/1/${payloads.get(4096)!}`],
-  ['payload 1 MiB', `/bench/file/1/${payloads.get(1048576)!}`]
-]
-const bodies: Record<string, [string, string]> = {}
-for (const [, p] of targets) {
-  const res = await fetch(base + p)
-  bodies[p] = [res.headers.get('content-type')!, Buffer.from(await res.arrayBuffer()).toString('base64')]
-}
-const bodiesFile = path.join(work, 'bodies.json')
-fs.writeFileSync(bodiesFile, JSON.stringify(bodies))
-const ceilingPort = await freePort()
-const ceiling = fork(path.join(ROOT, 'dist/bench/ceiling.js'), [bodiesFile, String(ceilingPort)], { stdio: 'inherit' })
-await new Promise(resolve => ceiling.once('message', resolve))
-
-const rows: Array<{ depot: Row, ceiling: Row, bytes: number }> = []
+const md: string[] = []
 try {
-  for (const [name, p] of targets) {
-    const d = await load(name, base + p)
-    const c = await load(name, `http://127.0.0.1:${ceilingPort}${p}`)
-    rows.push({ depot: d, ceiling: c, bytes: Buffer.from(bodies[p]![1], 'base64').length })
-    console.log(`${name}: depot ${d.reqs.toFixed(0)} req/s, ceiling ${c.reqs.toFixed(0)} req/s, ratio ${(d.reqs / c.reqs * 100).toFixed(0)}%`)
-  }
-  const searches: Array<[string, string]> = [
-    ['search: one term', `${base}/bench/search/1/False_2_None_None_pkg1234`],
-    ['search: field query', `${base}/bench/search/1/False_2_None_None_%3Afile%3Abasename%3A9000`],
-    ['search: glob, packages', `${base}/bench/search/1/False_1_None_None_pkg12%2A`],
-    ['search: two terms AND', `${base}/bench/search/1/False_1_None_None_benchmark%20AND%20pkg42`]
+  // --- S corpus: the read path and search ---------------------------------
+  console.log('generating the S corpus…')
+  const [s, sGen] = timed(() => generateCorpus(path.join(work, 'repo-S'), 'bench', 'S'))
+  const sPort = await freePort()
+  const sBase = `http://127.0.0.1:${sPort}`
+  const sDepot = await serve(depotConfig(work, 'S', sPort, path.join(work, 'data-S'), path.join(work, 'repo-S')), sBase)
+  console.log(`S: ${s.versions} versions, ${s.payloads} payloads, generated in ${sGen.toFixed(0)} s, imported in ${sDepot.seconds.toFixed(0)} s`)
+
+  const bySize = [...s.samplePayloads].sort((a, b) => Math.abs(a.size - 4096) - Math.abs(b.size - 4096))
+  const small = bySize[0]!
+  const large = [...s.samplePayloads].sort((a, b) => b.size - a.size)[0]!
+  const m = s.sampleManifests[0]!
+  const targets: Array<[string, string]> = [
+    ['catalog.attrs', '/bench/catalog/1/catalog.attrs'],
+    ['catalog part (catalog.base.C)', '/bench/catalog/1/catalog.base.C'],
+    ['manifest', `/bench/manifest/0/${encodeURIComponent(m.stem)}@${encodeURIComponent(m.version)}`],
+    [`payload ${small.size} B`, `/bench/file/1/${small.hash}`],
+    [`payload ${large.size} B`, `/bench/file/1/${large.hash}`]
   ]
-  const searchRows: Row[] = []
-  for (const [name, url] of searches) {
-    const r = await load(name, url)
-    searchRows.push(r)
-    console.log(`${name}: ${r.reqs.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`)
+  const bodies: Record<string, [string, string]> = {}
+  for (const [, p] of targets) {
+    const res = await fetch(sBase + p)
+    if (!res.ok) throw new Error(`${p}: ${res.status}`)
+    bodies[p] = [res.headers.get('content-type')!, Buffer.from(await res.arrayBuffer()).toString('base64')]
   }
-  const publishRows: PublishResult[] = []
-  for (const versions of [10, Number(process.env.BENCH_LARGE_VERSIONS ?? 100_000)]) {
-    const r = await publishBench(ROOT, work, await freePort(), versions)
-    publishRows.push(r)
-    console.log(`publish into ${versions} versions: p50 ${r.p50.toFixed(1)} ms, p90 ${r.p90.toFixed(1)} ms, ${r.perSecond.toFixed(1)}/s (import ${r.importSeconds.toFixed(0)} s)`)
+  const bodiesFile = path.join(work, 'bodies.json')
+  fs.writeFileSync(bodiesFile, JSON.stringify(bodies))
+  const ceilingPort = await freePort()
+  const ceiling = fork(path.join(ROOT, 'dist/bench/ceiling.js'), [bodiesFile, String(ceilingPort)], { stdio: 'inherit' })
+  await new Promise(resolve => ceiling.once('message', resolve))
+  const nginxPort = await freePort()
+  const nginx = await startNginx(work, path.join(work, 'data-S', 'file'), nginxPort)
+  const opts = { connections: CONNECTIONS, seconds: SECONDS }
+  const rows: Array<{ depot: LoadResult, ceiling: LoadResult, nginx: LoadResult | null, bytes: number }> = []
+  try {
+    for (const [name, p] of targets) {
+      const d = await load(name, sBase + p, opts)
+      const c = await load(name, `http://127.0.0.1:${ceilingPort}${p}`, opts)
+      const n = nginx !== null && p.includes('/file/') ? await load(name, `http://127.0.0.1:${nginxPort}${p}`, opts) : null
+      rows.push({ depot: d, ceiling: c, nginx: n, bytes: Buffer.from(bodies[p]![1], 'base64').length })
+      console.log(`${name}: depot ${fmt(d.reqs)} req/s, Fastify ${fmt(c.reqs)}${n ? `, nginx ${fmt(n.reqs)}` : ''}`)
+    }
+  } finally {
+    ceiling.kill('SIGTERM')
+    nginx?.stop()
   }
-  const z = await load('catalog part, zstd', `${base}/bench/catalog/1/catalog.summary.C`, { 'Accept-Encoding': 'zstd' })
-  const zres = await fetch(`${base}/bench/catalog/1/catalog.summary.C`, { headers: { 'Accept-Encoding': 'zstd' } })
-  const zbytes = Number(zres.headers.get('content-length'))
-  const rss = rssMiB(depot)
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  const md = [
+  const zstdPart = await load('catalog part, Accept-Encoding: zstd', `${sBase}/bench/catalog/1/catalog.base.C`, { ...opts, headers: { 'Accept-Encoding': 'zstd' } })
+
+  const searches: Array<[string, string]> = [
+    ['one term', `${sBase}/bench/search/1/False_2_None_None_component-42`],
+    ['field query', `${sBase}/bench/search/1/False_2_None_None_%3Afile%3Abasename%3Af7`],
+    ['glob, packages', `${sBase}/bench/search/1/False_1_None_None_component-1%2A`],
+    ['two terms AND', `${sBase}/bench/search/1/False_1_None_None_synthetic%20AND%20component-42`]
+  ]
+  const searchRows: LoadResult[] = []
+  for (const [name, url] of searches) searchRows.push(await load(name, url, opts))
+  const sRss = rssMiB(sDepot.child)
+  await stop(sDepot.child)
+
+  const partSizes = async (base: string): Promise<{ raw: number, zstd: number, gzip: number }> => {
+    const sizes = { raw: 0, zstd: 0, gzip: 0 }
+    const attrs = await (await fetch(`${base}/bench/catalog/1/catalog.attrs`)).json() as { parts: Record<string, unknown> }
+    for (const part of Object.keys(attrs.parts)) {
+      for (const [coding, key] of [['identity', 'raw'], ['zstd', 'zstd'], ['gzip', 'gzip']] as const) {
+        // fetch() decodes gzip itself: count what went over the wire.
+        const res = await fetch(`${base}/bench/catalog/1/${part}`, { headers: { 'Accept-Encoding': coding } })
+        await res.arrayBuffer()
+        sizes[key] += Number(res.headers.get('content-length'))
+      }
+    }
+    return sizes
+  }
+
+  md.push(
     '# Benchmarks',
     '',
-    `Run: ${new Date().toISOString().slice(0, 10)}, \`npm run bench\` (${DURATION} s per target, ${CONNECTIONS} connections, autocannon on loopback).`,
-    `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`,
+    `Run: ${new Date().toISOString().slice(0, 10)}, \`npm run bench\` (${LOAD_TOOL} on loopback, ${SECONDS} s per target, ${CONNECTIONS} connections; load generator and servers share the machine).`,
+    `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`,
     '',
-    'Ceiling: plain Fastify replying from memory with the same bytes, measured in the same run. Ratio = depot req/s ÷ ceiling req/s.',
+    `## Read path (corpus S: ${s.stems} stems, ${s.versions} versions, ${s.fileActions} file actions, ${s.payloads} payloads of ${(s.payloadBytes / 1048576).toFixed(0)} MiB; generated in ${sGen.toFixed(0)} s, imported in ${sDepot.seconds.toFixed(0)} s)`,
     '',
-    '| target | bytes | depot req/s | depot MB/s | p50 ms | p99 ms | ceiling req/s | ratio | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(r => `| ${r.depot.name} | ${r.bytes} | ${r.depot.reqs.toFixed(0)} | ${r.depot.mbs.toFixed(1)} | ${r.depot.p50} | ${r.depot.p99} | ${r.ceiling.reqs.toFixed(0)} | ${(r.depot.reqs / r.ceiling.reqs * 100).toFixed(0)}% | ${r.depot.errors} |`),
-    `| catalog part with Accept-Encoding: zstd | ${zbytes} | ${z.reqs.toFixed(0)} | ${z.mbs.toFixed(1)} | ${z.p50} | ${z.p99} | – | – | ${z.errors} |`,
+    'Ceilings, in the same run: plain Fastify replying from memory with the same bytes, and nginx serving the payload store with sendfile' + (NGINX === undefined ? ' (not installed: skipped)' : '') + '.',
     '',
-    `Search on a synthetic catalog of ${SEARCH_PACKAGES + 2} packages (${(SEARCH_PACKAGES * 8 + 2)} file actions), in the search worker:`,
+    '| target | bytes | depot req/s | MB/s | p50 ms | p99 ms | Fastify req/s | depot ÷ Fastify | nginx req/s | nginx MB/s | depot ÷ nginx | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(r => `| ${r.depot.name} | ${r.bytes} | ${fmt(r.depot.reqs)} | ${fmt(r.depot.mbs, 1)} | ${fmt(r.depot.p50, 2)} | ${fmt(r.depot.p99, 2)} | ${fmt(r.ceiling.reqs)} | ${fmt(r.depot.reqs / r.ceiling.reqs * 100)}% | ${r.nginx ? fmt(r.nginx.reqs) : '–'} | ${r.nginx ? fmt(r.nginx.mbs, 1) : '–'} | ${r.nginx ? `${fmt(r.depot.reqs / r.nginx.reqs * 100)}%` : '–'} | ${r.depot.errors} |`),
+    `| ${zstdPart.name} | – | ${fmt(zstdPart.reqs)} | ${fmt(zstdPart.mbs, 1)} | ${fmt(zstdPart.p50, 2)} | ${fmt(zstdPart.p99, 2)} | – | – | – | – | – | ${zstdPart.errors} |`,
+    '',
+    `Depot RSS after the read-path and search runs: ${sRss.toFixed(0)} MiB.`,
+    '',
+    '## Search (corpus S, in the search worker)',
     '',
     '| query | req/s | p50 ms | p99 ms | errors |',
     '|---|---:|---:|---:|---:|',
-    ...searchRows.map(r => `| ${r.name} | ${r.reqs.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`),
-    '',
-    'Publishing: 30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions (loaded through the importer at start):',
-    '',
-    '| versions in the catalog | import at start, s | one publish p50 ms | p90 ms | publishes/s |',
-    '|---:|---:|---:|---:|---:|',
-    ...publishRows.map(r => `| ${r.versions} | ${r.importSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} |`),
-    '',
-    `Depot RSS after the run: ${rss.toFixed(0)} MiB. zstd catalog part: ${zbytes} of ${rows[1]!.bytes} bytes (${(zbytes / rows[1]!.bytes * 100).toFixed(1)}%).`,
+    ...searchRows.map(r => `| ${r.name} | ${fmt(r.reqs)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`),
     ''
-  ].join('\n')
-  fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md)
-  console.log(md)
+  )
+
+  // --- L corpus: scale and memory ------------------------------------------
+  const publishRows: PublishResult[] = []
+  const tinyDir = path.join(work, 'repo-tiny')
+  generateCorpus(tinyDir, 'bench', 'custom', 1, { stems: 10, minVersions: 1, maxVersions: 1, payloads: false, maxFiles: 0, maxPayloadBytes: 0 })
+  publishRows.push(await publishBench(ROOT, { dataDir: path.join(work, 'data-tiny'), seed: tinyDir, port: await freePort(), versions: 10 }))
+  if (!SKIP_L) {
+    console.log('generating the L corpus…')
+    const [l, lGen] = timed(() => generateCorpus(path.join(work, 'repo-L'), 'bench', 'L'))
+    const lPort = await freePort()
+    const lBase = `http://127.0.0.1:${lPort}`
+    const lData = path.join(work, 'data-L')
+    const lConfig = depotConfig(work, 'L', lPort, lData, path.join(work, 'repo-L'))
+    let lDepot = await serve(lConfig, lBase)
+    const lImport = lDepot.seconds
+    await stop(lDepot.child)
+    const [, rebuildSeconds] = timed(() => execFileSync(process.execPath, [CLI, 'rebuild', '--catalog', '--config', lConfig], { stdio: 'ignore' }))
+    lDepot = await serve(lConfig, lBase)
+    const firstStarted = performance.now()
+    await (await fetch(`${lBase}/bench/catalog/1/catalog.dependency.C`)).arrayBuffer()
+    const firstSeconds = (performance.now() - firstStarted) / 1000
+    const sizes = await partSizes(lBase)
+    const lRss = rssMiB(lDepot.child)
+    const lm = l.sampleManifests[0]!
+    const hundred = { connections: 100, seconds: SECONDS }
+    const lRows = [
+      await load('catalog.attrs', `${lBase}/bench/catalog/1/catalog.attrs`, hundred),
+      await load('catalog.summary.C, zstd', `${lBase}/bench/catalog/1/catalog.summary.C`, { ...hundred, headers: { 'Accept-Encoding': 'zstd' } }),
+      await load('manifest', `${lBase}/bench/manifest/0/${encodeURIComponent(lm.stem)}@${encodeURIComponent(lm.version)}`, hundred)
+    ]
+    const lRssAfter = rssMiB(lDepot.child)
+    await stop(lDepot.child)
+    publishRows.push(await publishBench(ROOT, { dataDir: lData, seed: path.join(work, 'repo-L'), port: await freePort(), versions: l.versions }))
+    md.push(
+      `## Scale (corpus L: ${l.stems} stems, ${l.versions} versions, metadata only; generated in ${lGen.toFixed(0)} s)`,
+      '',
+      `- Import through \`ips-depot serve\` (seed repository: every manifest checked against its signature, parsed and indexed for search): ${lImport.toFixed(0)} s.`,
+      `- \`ips-depot rebuild --catalog\` (all catalog parts regenerated from SQLite): ${rebuildSeconds.toFixed(1)} s.`,
+      `- First request for the largest part after start (built from its stem fragments): ${firstSeconds.toFixed(2)} s.`,
+      `- Full catalog (every part): ${(sizes.raw / 1048576).toFixed(1)} MiB raw, ${(sizes.zstd / 1048576).toFixed(1)} MiB with zstd (${(sizes.zstd / sizes.raw * 100).toFixed(1)}%), ${(sizes.gzip / 1048576).toFixed(1)} MiB with gzip (${(sizes.gzip / sizes.raw * 100).toFixed(1)}%).`,
+      `- RSS after serving every part raw, zstd and gzip: ${lRss.toFixed(0)} MiB; after the 100-connection runs: ${lRssAfter.toFixed(0)} MiB.`,
+      '',
+      '100 concurrent connections:',
+      '',
+      '| target | req/s | MB/s | p50 ms | p99 ms | errors |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...lRows.map(r => `| ${r.name} | ${fmt(r.reqs)} | ${fmt(r.mbs, 1)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`),
+      ''
+    )
+  }
+  md.push(
+    '## Publishing',
+    '',
+    '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions:',
+    '',
+    '| versions in the catalog | depot start (import), s | one publish p50 ms | p90 ms | publishes/s |',
+    '|---:|---:|---:|---:|---:|',
+    ...publishRows.map(r => `| ${r.versions} | ${r.startSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} |`),
+    ''
+  )
+  fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.join('\n'))
+  console.log(md.join('\n'))
 } finally {
-  depot.kill('SIGTERM')
-  ceiling.kill('SIGTERM')
   fs.rmSync(work, { recursive: true, force: true })
 }

@@ -58,6 +58,17 @@ function httpDate (d: Date): string {
   return d.toUTCString()
 }
 
+/** Expires for a max-age: formatting a date per response showed in profiles, so once per second. */
+const expiresCache = new Map<number, { second: number, value: string }>()
+function expiresIn (maxAge: number): string {
+  const second = Math.floor(Date.now() / 1000)
+  const hit = expiresCache.get(maxAge)
+  if (hit?.second === second) return hit.value
+  const value = httpDate(new Date((second + maxAge) * 1000))
+  expiresCache.set(maxAge, { second, value })
+  return value
+}
+
 function wholeSeconds (d: Date): number {
   return Math.floor(d.getTime() / 1000)
 }
@@ -92,7 +103,7 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
   const size = e.body ? e.body.length : e.file!.size
   const head = req.method === 'HEAD'
   reply.header('Cache-Control', e.cacheControl)
-  if (e.maxAge !== undefined) reply.header('Expires', httpDate(new Date(Date.now() + e.maxAge * 1000)))
+  if (e.maxAge !== undefined) reply.header('Expires', expiresIn(e.maxAge))
   if (e.lastModified) reply.header('Last-Modified', httpDate(e.lastModified))
   reply.header('Accept-Ranges', 'bytes')
   for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v)

@@ -2,7 +2,7 @@
 import { ForbiddenError, NotFoundError } from '../../../errors.js'
 import { formatFmri, type Fmri, MissingVersionError, parseFmri } from '../../../ips/fmri.js'
 import type { PublisherInfo, StoredManifest } from '../../../store/repository.js'
-import type { OpContext } from '../context.js'
+import type { DepotServices, OpContext } from '../context.js'
 
 export const DEFAULT_REFRESH_SECONDS = 14400
 
@@ -32,6 +32,23 @@ export interface FoundPackage { readonly fmri: Fmri & { publisher: string }, rea
  * FMRI as pkg.depotd does; `notFound` builds the op's own 404.
  */
 export function findPackage (ctx: OpContext, arg: string, notFound: () => Error): FoundPackage {
+  // Parsing and ordering versions cost more than sending a small manifest: remember answers until the catalog changes.
+  const generation = ctx.depot.repo.generation()
+  let memo = resolved.get(ctx.depot)
+  if (memo?.generation !== generation) resolved.set(ctx.depot, memo = { generation, found: new Map() })
+  const key = `${ctx.prefix ?? ''}\0${arg}`
+  const hit = memo.found.get(key)
+  if (hit) return hit
+  const found = resolve(ctx, arg, notFound)
+  if (memo.found.size >= RESOLVED_MAX) memo.found.clear()
+  memo.found.set(key, found)
+  return found
+}
+
+const RESOLVED_MAX = 10_000
+const resolved = new WeakMap<DepotServices, { generation: string, found: Map<string, FoundPackage> }>()
+
+function resolve (ctx: OpContext, arg: string, notFound: () => Error): FoundPackage {
   const fmri = parseFmri(arg)
   const defaultPub = ctx.prefix ?? ctx.depot.repo.defaultPublisher
   if (!fmri.version) throw new MissingVersionError(formatFmri(fmri, { publisher: fmri.publisher ?? defaultPub }))

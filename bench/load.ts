@@ -1,0 +1,53 @@
+/**
+ * One load run on loopback: wrk when it is installed (it costs the machine
+ * less than a Node load generator), autocannon otherwise.
+ */
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import { promisify } from 'node:util'
+import autocannon from 'autocannon'
+
+export interface LoadResult {
+  readonly name: string
+  readonly reqs: number
+  readonly mbs: number
+  readonly p50: number
+  readonly p99: number
+  readonly errors: number
+}
+
+export const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find(p => fs.existsSync(p))
+export const LOAD_TOOL = WRK === undefined ? 'autocannon' : 'wrk'
+
+function ms (text: string): number {
+  const m = /^([0-9.]+)(us|ms|s)$/.exec(text)
+  if (!m) return NaN
+  const n = Number(m[1])
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n
+}
+
+function mb (text: string): number {
+  const m = /^([0-9.]+)(B|KB|MB|GB)$/.exec(text)
+  if (!m) return NaN
+  return Number(m[1]) * ({ B: 1 / 1048576, KB: 1 / 1024, MB: 1, GB: 1024 } as Record<string, number>)[m[2]!]!
+}
+
+export async function load (name: string, url: string, opts: { headers?: Record<string, string>, connections: number, seconds: number }): Promise<LoadResult> {
+  const headers = opts.headers ?? {}
+  if (WRK !== undefined) {
+    const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url]
+    const { stdout } = await promisify(execFile)(WRK, args, { maxBuffer: 1 << 20 })
+    const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? 0)
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)
+    return {
+      name,
+      reqs: num(/Requests\/sec:\s+([0-9.]+)/),
+      mbs: mb(/Transfer\/sec:\s+(\S+)/.exec(stdout)?.[1] ?? '0B'),
+      p50: ms(/\s50%\s+(\S+)/.exec(stdout)?.[1] ?? 'NaN'),
+      p99: ms(/\s99%\s+(\S+)/.exec(stdout)?.[1] ?? 'NaN'),
+      errors: num(/Non-2xx or 3xx responses: (\d+)/) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0)
+    }
+  }
+  const r = await autocannon({ url, connections: opts.connections, duration: opts.seconds, headers })
+  return { name, reqs: r.requests.average, mbs: r.throughput.average / 1048576, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx }
+}
