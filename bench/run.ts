@@ -203,7 +203,7 @@ try {
       '',
       `- Import through \`ips-depot serve\` (seed repository: every manifest checked against its signature, parsed and indexed for search): ${lImport.toFixed(0)} s.`,
       `- \`ips-depot rebuild --catalog\` (all catalog parts regenerated from SQLite): ${rebuildSeconds.toFixed(1)} s.`,
-      `- First request for the largest part after start (built from its stem fragments): ${firstSeconds.toFixed(2)} s.`,
+      `- First request for the largest part after a start (parts are built from their stem fragments before the depot listens): ${firstSeconds.toFixed(2)} s.`,
       `- Full catalog (every part): ${(sizes.raw / 1048576).toFixed(1)} MiB raw, ${(sizes.zstd / 1048576).toFixed(1)} MiB with zstd (${(sizes.zstd / sizes.raw * 100).toFixed(1)}%), ${(sizes.gzip / 1048576).toFixed(1)} MiB with gzip (${(sizes.gzip / sizes.raw * 100).toFixed(1)}%).`,
       `- RSS after serving every part raw, zstd and gzip: ${lRss.toFixed(0)} MiB; after the 100-connection runs: ${lRssAfter.toFixed(0)} MiB.`,
       '',
@@ -220,7 +220,7 @@ try {
     '',
     '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions:',
     '',
-    '| versions in the catalog | depot start (import), s | one publish p50 ms | p90 ms | publishes/s |',
+    '| versions in the catalog | depot start, s | one publish p50 ms | p90 ms | publishes/s |',
     '|---:|---:|---:|---:|---:|',
     ...publishRows.map(r => `| ${r.versions} | ${r.startSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} |`),
     ''
