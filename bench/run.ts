@@ -203,7 +203,7 @@ try {
       '',
       `- Import through \`ips-depot serve\` (seed repository: every manifest checked against its signature, parsed and indexed for search): ${lImport.toFixed(0)} s.`,
       `- \`ips-depot rebuild --catalog\` (all catalog parts regenerated from SQLite): ${rebuildSeconds.toFixed(1)} s.`,
-      `- First request for the largest part after a start (parts are built from their stem fragments before the depot listens): ${firstSeconds.toFixed(2)} s.`,
+      `- First download of the largest part after a start (catalog.dependency.C, identity, received whole by fetch; parts are built from their stem fragments before the depot listens): ${firstSeconds.toFixed(2)} s.`,
       `- Full catalog (every part): ${(sizes.raw / 1048576).toFixed(1)} MiB raw, ${(sizes.zstd / 1048576).toFixed(1)} MiB with zstd (${(sizes.zstd / sizes.raw * 100).toFixed(1)}%), ${(sizes.gzip / 1048576).toFixed(1)} MiB with gzip (${(sizes.gzip / sizes.raw * 100).toFixed(1)}%).`,
       `- RSS after serving every part raw, zstd and gzip: ${lRss.toFixed(0)} MiB; after the 100-connection runs: ${lRssAfter.toFixed(0)} MiB.`,
       '',
