@@ -57,3 +57,32 @@ ${extra}`
   ]
   for (const [text, message] of cases) t.throws(() => parseConfig(text, ROOT), { message, code: 'ERR_CONFIG' }, String(message))
 })
+
+t.test('[auth.tokens] and login keys: validated at start, naming the key', async t => {
+  const base = (issuerExtra: string, tail = ''): string => `${good}
+[auth]
+resource = "https://depot.test"
+[[auth.issuers]]
+id = "corp"
+issuer = "https://idp.example.org"
+audiences = ["https://depot.test"]
+algorithms = ["RS256"]
+token_type = "at+jwt"
+${issuerExtra}
+${tail}`
+  const tokens = '[auth.tokens]\nissuer = "https://depot.example.org/"\nalgorithm = "ES256"\n'
+  const ok = parseConfig(base('login_client_id = "ips-depot-cli"\n[auth.issuers.actions]\npublish = ["depot:publish"]', tokens), ROOT).auth!
+  t.same(ok.tokens, { issuer: 'https://depot.example.org/', algorithm: 'ES256', lifetime: 900, exchangesPerMinute: 30 })
+  t.same(ok.issuers[0]!.login, { clientId: 'ips-depot-cli', scope: 'openid offline_access depot:publish' }, 'the default login scope asks for what grants publish')
+  const cases: Array<[string, RegExp]> = [
+    [base('', tokens.replace('ES256', 'HS256')), /^auth\.tokens\.algorithm: must be one of ES256, RS256/],
+    [base('', tokens.replace('"https://depot.example.org/"', '"http://depot.example.org/"')), /^auth\.tokens\.issuer: must be an https URL/],
+    [base('', tokens + 'lifetime = 86400\n'), /^auth\.tokens\.lifetime/],
+    [base('', tokens.replace('https://depot.example.org/', 'https://idp.example.org')), /^auth\.tokens: issuer 'https:\/\/idp\.example\.org' is also configured/],
+    [base('', tokens + 'surprise = 1\n'), /^auth\.tokens\.surprise/],
+    [base('login_scope = "openid"'), /^auth\.issuers\[0\]\.login_scope: needs login_client_id/],
+    [base('login_client_id = "cli"').replace('token_type = "at+jwt"', 'token_type = "JWT"'), /^auth\.issuers\[0\]\.login_client_id: interactive login needs an issuer of access tokens/],
+    [base('').replace('id = "corp"', 'id = "ips-depot"'), /^auth\.issuers: duplicate or reserved issuer id 'ips-depot'/]
+  ]
+  for (const [text, message] of cases) t.throws(() => parseConfig(text, ROOT), { message, code: 'ERR_CONFIG' }, String(message))
+})
