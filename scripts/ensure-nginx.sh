@@ -11,8 +11,10 @@ if command -v apt-get >/dev/null 2>&1; then
     fi
   fi
   echo "ensure-nginx: installing nginx-light (for the nginx deployment test)" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+  # A failed install leaves the other tests to run; the nginx test then fails and says why.
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }; then
+    echo "ensure-nginx: could not install nginx-light" >&2
+  fi
   exit 0
 fi
 echo "ensure-nginx: nginx is missing; install it for the deployment test" >&2
