@@ -22,12 +22,17 @@ export async function waitForHttp (url: string, seconds: number): Promise<void> 
   throw new Error(`${url} did not come up`)
 }
 
+/** The configuration a benchmark depot runs with; `extra` appends sections. */
+export function depotConfigToml (port: number, dataDir: string, seed: string, extra = ''): string {
+  return `[server]\nlisten = "127.0.0.1:${port}"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${dataDir}"\nseed_repository = "${seed}"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 1048576\n[log]\nlevel = "warn"\n${extra}`
+}
+
 export async function publishBench (root: string, o: { dataDir: string, seed: string, port: number, versions: number, publishes?: number }): Promise<PublishResult> {
   const publishes = o.publishes ?? 30
   const issuer = await LocalIssuer.start()
   await issuer.addKey('k1')
   const config = path.join(o.dataDir, '..', `publish-${o.port}.toml`)
-  fs.writeFileSync(config, `[server]\nlisten = "127.0.0.1:${o.port}"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${o.dataDir}"\nseed_repository = "${o.seed}"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 1048576\n[log]\nlevel = "warn"\n[auth]\nresource = "https://depot.bench"\n[[auth.issuers]]\nid = "bench"\nissuer = "${issuer.url}"\naudiences = ["https://depot.bench"]\nalgorithms = ["RS256"]\ntoken_type = "at+jwt"\nscopes_claim = "/scope"\npublishers_claim = "/depot_publishers"\n[auth.issuers.actions]\npublish = ["depot:publish"]\n`)
+  fs.writeFileSync(config, depotConfigToml(o.port, o.dataDir, o.seed, `[auth]\nresource = "https://depot.bench"\n[[auth.issuers]]\nid = "bench"\nissuer = "${issuer.url}"\naudiences = ["https://depot.bench"]\nalgorithms = ["RS256"]\ntoken_type = "at+jwt"\nscopes_claim = "/scope"\npublishers_claim = "/depot_publishers"\n[auth.issuers.actions]\npublish = ["depot:publish"]\n`))
   const started = Date.now()
   const depot: ChildProcess = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'serve', '--config', config], { stdio: 'inherit' })
   try {

@@ -15,29 +15,20 @@
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateCorpus } from './corpus.js'
 import { load, LOAD_TOOL, type LoadResult } from './load.js'
-import { NGINX, startNginx } from './nginx.js'
-import { publishBench, type PublishResult, waitForHttp } from './publish.js'
+import { NGINX, startPayloadNginx } from './nginx.js'
+import { freePort } from '../test/helpers/nginx.js'
+import { depotConfigToml, publishBench, type PublishResult, waitForHttp } from './publish.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const SKIP_L = process.env.BENCH_SKIP_L === '1'
 const CLI = path.join(ROOT, 'dist/src/cli.js')
-
-async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 function rssMiB (child: ChildProcess): number {
   const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8')
@@ -46,7 +37,7 @@ function rssMiB (child: ChildProcess): number {
 
 function depotConfig (work: string, name: string, port: number, dataDir: string, seed: string): string {
   const file = path.join(work, `${name}.toml`)
-  fs.writeFileSync(file, `[server]\nlisten = "127.0.0.1:${port}"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${dataDir}"\nseed_repository = "${seed}"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 1048576\n[log]\nlevel = "warn"\n`)
+  fs.writeFileSync(file, depotConfigToml(port, dataDir, seed))
   return file
 }
 
@@ -99,7 +90,7 @@ try {
   const ceiling = fork(path.join(ROOT, 'dist/bench/ceiling.js'), [bodiesFile, String(ceilingPort)], { stdio: 'inherit' })
   await new Promise(resolve => ceiling.once('message', resolve))
   const nginxPort = await freePort()
-  const nginx = await startNginx(work, path.join(work, 'data-S', 'file'), nginxPort)
+  const nginx = await startPayloadNginx(work, path.join(work, 'data-S', 'file'), nginxPort)
   const opts = { connections: CONNECTIONS, seconds: SECONDS }
   const rows: Array<{ depot: LoadResult, ceiling: LoadResult, nginx: LoadResult | null, bytes: number }> = []
   try {

@@ -31,8 +31,8 @@ t.test('every mistake names its key and stops the start', async t => {
   t.throws(() => loadConfig('/nonexistent/depot.config.toml'), { message: /cannot read/ })
 })
 
-t.test('[auth]: an incoherent configuration stops the start, naming the key', async t => {
-  const issuer = (extra: string): string => `${good}
+/** An [auth] section with one issuer; `extra` goes into the issuer's table, `tail` after it. */
+const withIssuer = (extra: string, tail = ''): string => `${good}
 [auth]
 resource = "https://depot.test"
 [[auth.issuers]]
@@ -41,7 +41,11 @@ issuer = "https://idp.example.org"
 audiences = ["https://depot.test"]
 algorithms = ["RS256"]
 token_type = "at+jwt"
-${extra}`
+${extra}
+${tail}`
+
+t.test('[auth]: an incoherent configuration stops the start, naming the key', async t => {
+  const issuer = (extra: string): string => withIssuer(extra)
   t.equal(parseConfig(issuer(''), ROOT).auth?.issuers[0]?.clockTolerance, 30, 'defaults for optional keys')
   t.same(parseConfig(issuer(''), ROOT).auth?.issuers[0]?.requiredClaims, ['exp', 'iat', 'sub', 'jti'], 'exp, iat, sub and jti are always required')
   const cases: Array<[string, RegExp]> = [
@@ -59,17 +63,7 @@ ${extra}`
 })
 
 t.test('[auth.tokens] and login keys: validated at start, naming the key', async t => {
-  const base = (issuerExtra: string, tail = ''): string => `${good}
-[auth]
-resource = "https://depot.test"
-[[auth.issuers]]
-id = "corp"
-issuer = "https://idp.example.org"
-audiences = ["https://depot.test"]
-algorithms = ["RS256"]
-token_type = "at+jwt"
-${issuerExtra}
-${tail}`
+  const base = withIssuer
   const tokens = '[auth.tokens]\nissuer = "https://depot.example.org/"\nalgorithm = "ES256"\n'
   const ok = parseConfig(base('login_client_id = "ips-depot-cli"\n[auth.issuers.actions]\npublish = ["depot:publish"]', tokens), ROOT).auth!
   t.same(ok.tokens, { issuer: 'https://depot.example.org/', algorithm: 'ES256', lifetime: 900, exchangesPerMinute: 30 })

@@ -86,5 +86,4 @@ export class DepotIssuer {
     }
   }
 
-  close (): void {}
 }

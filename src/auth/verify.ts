@@ -27,7 +27,7 @@ const NETWORK_ERRORS = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID'])
 export interface KeySource {
   readonly cfg: IssuerConfig
   keys: () => Promise<JWTVerifyGetKey>
-  close: () => void
+  close?: () => void
 }
 
 export class TokenVerifier {
@@ -38,7 +38,7 @@ export class TokenVerifier {
     if (depotIssuer !== null) this.byIssuer.set(depotIssuer.cfg.issuer, depotIssuer)
   }
 
-  close (): void { for (const k of this.byIssuer.values()) k.close() }
+  close (): void { for (const k of this.byIssuer.values()) k.close?.() }
 
   get resourceMetadataUrl (): string {
     return new URL('/.well-known/oauth-protected-resource', this.cfg.resource).toString()

@@ -70,7 +70,6 @@ export class Repository {
     alias: Database.Statement
     versions: Database.Statement
     stemVersions: Database.Statement
-    counts: Database.Statement
     dataVersion: Database.Statement
   }
 
@@ -97,8 +96,7 @@ export class Repository {
       alias: this.db.prepare('SELECT hash FROM payload_alias WHERE digest = ?'),
       versions: this.db.prepare('SELECT publisher, stem, version FROM package WHERE publisher = ? AND in_catalog = 1'),
       stemVersions: this.db.prepare('SELECT version FROM package WHERE publisher = ? AND stem = ?'),
-      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
-      counts: this.db.prepare('SELECT COUNT(DISTINCT stem) AS stems, COUNT(*) AS versions FROM package WHERE publisher = ? AND in_catalog = 1')
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck()
     }
     if (!opts.readonly) this.indexUnindexedPublishers()
   }
@@ -276,7 +274,9 @@ export class Repository {
     return this.stmt.versions.all(publisher) as PackageVersion[]
   }
 
+  /** What catalog.attrs says: stems and versions in the base part. */
   counts (publisher: string): { stems: number, versions: number } {
-    return this.stmt.counts.get(publisher) as { stems: number, versions: number }
+    const base = this.db.transaction(() => catalogParts(this.db).current(publisher, 'catalog.base.C'))()
+    return { stems: base.stemCount, versions: base.versionCount }
   }
 }

@@ -3,24 +3,18 @@
  * in front of a real depot, payloads served by nginx from the payload
  * store, everything else proxied. .ci/run installs nginx.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import { GOLDEN, ROOT, tempDir } from '../helpers/depot.js'
 import { request } from '../helpers/http.js'
+import { freePort, NGINX, startNginx } from '../helpers/nginx.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(p => fs.existsSync(p))
 const MANIFEST = '/test/manifest/0/example%2Fhello@1.0%2C5.11-0.1%3A20261123T001653Z'
 const PAYLOAD = '0cdf86295978a9260d89b51ef6e86748363dd3e2'
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
-
-async function freePort (): Promise<number> {
-  return new Promise(resolve => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)) }) })
-}
 
 t.test('nginx in front: payloads from the store, the rest proxied, caching headers intact', async t => {
   if (NGINX === undefined) { t.fail('nginx is not installed (.ci/run installs nginx-light)'); return }
@@ -31,29 +25,9 @@ t.test('nginx in front: payloads from the store, the rest proxied, caching heade
   const snippet = fs.readFileSync(path.join(ROOT, 'deploy/nginx/ips-depot.conf'), 'utf8')
     .replaceAll('@DEPOT@', `127.0.0.1:${depot.port}`).replaceAll('@LISTEN@', `127.0.0.1:${port}`).replaceAll('@DATA@', depot.dataDir)
   fs.writeFileSync(path.join(prefix, 'ips-depot.conf'), snippet)
-  fs.writeFileSync(path.join(prefix, 'nginx.conf'), `${process.getuid?.() === 0 ? 'user root;\n' : ''}daemon off;
-master_process off;
-error_log ${prefix}/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  include ${prefix}/ips-depot.conf;
-}
-`)
-  const check = spawnSync(NGINX, ['-t', '-p', prefix, '-c', path.join(prefix, 'nginx.conf')], { encoding: 'utf8' })
-  t.equal(check.status, 0, `the recipe is valid nginx configuration: ${check.stderr}`)
-  const nginx: ChildProcess = spawn(NGINX, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf')], { stdio: 'ignore' })
-  t.teardown(() => { nginx.kill('SIGTERM') })
-  for (let i = 0; i < 100; i++) {
-    if (await request(port, 'GET', '/versions/0/').then(() => true, () => false)) break
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
+  const nginx = await startNginx(prefix, `include ${prefix}/ips-depot.conf;`, port)
+  t.teardown(() => { nginx.stop() })
+  t.equal(nginx.check.status, 0, `the recipe is valid nginx configuration: ${nginx.check.stderr}`)
   const both = async (target: string, headers: Record<string, string> = {}) => ({ direct: await request(depot.port, 'GET', target, headers), proxied: await request(port, 'GET', target, headers) })
 
   for (const target of ['/versions/0/', '/test/catalog/1/catalog.attrs', MANIFEST]) {
