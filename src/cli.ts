@@ -67,7 +67,7 @@ async function serve (cfg: DepotConfig): Promise<void> {
   if (cfg.storage.seedRepository !== null && repo.publishers().length === 0) {
     await importRepository(repo, cfg.storage.seedRepository, { onProgress: progressPrinter() })
   }
-  repo.warmCatalogParts()
+  await repo.warmCatalog()
   const app = await buildApp({ config: cfg, repo })
   const close = async (): Promise<void> => {
     await app.close()

@@ -2,24 +2,20 @@
  * Catalog parts as signed bytes in memory, patched stem by stem.
  *
  * The rows of catalog_part_stem (one serialized fragment per stem) are the
- * stored form of a part; catalog_file holds its signature. A part's bytes
- * are never written back: a publish into a catalog of 100k versions would
- * otherwise rewrite megabytes per part. Instead each connection keeps the
- * bytes it last built, valid while the stored signature still matches
- * them, and rebuilds from the fragments when another process (or a rolled
- * back transaction) changed the part.
+ * stored form of a part; a part's bytes are never written back. The sealer
+ * keeps the bytes it last built, for the catalog revision they reflect,
+ * and brings them to a later revision by splicing in the fragments of the
+ * stems catalog_change lists; without those changes (pruned, or a full
+ * regeneration) it rebuilds the part from its fragments. Bytes live in
+ * shared memory, so the sealer's worker hands them to the serving thread
+ * without a copy.
  */
 import { compareCodePoints } from '../ips/canonical-json.js'
 import { type CatalogFormat, partFrame, partSignature, signedPartTail } from '../ips/catalog.js'
 import type { Db } from './db.js'
 
-export interface StemFragment {
-  /** "stem":[entries], as partFragment writes it. */
-  readonly fragment: string
-  readonly versions: number
-}
-
 export interface CatalogPart {
+  readonly name: string
   readonly signature: string
   /** The signed file, as served. */
   readonly bytes: Buffer
@@ -27,7 +23,15 @@ export interface CatalogPart {
   readonly versionCount: number
 }
 
+/** Where a publisher's catalog stands: its revision, and the oldest revision whose changes are still listed. */
+export interface CatalogRevision {
+  readonly revision: number
+  readonly floor: number
+}
+
 interface PartState extends CatalogPart {
+  readonly publisher: string
+  readonly revision: number
   readonly format: CatalogFormat
   readonly membersStart: number
   readonly membersEnd: number
@@ -55,7 +59,7 @@ function lowerBound (stems: readonly string[], stem: string): number {
 function layOut (publisher: string, format: CatalogFormat, hasStems: boolean, membersLength: number, fill: (target: Buffer, at: number) => void): Pick<PartState, 'signature' | 'bytes' | 'membersStart' | 'membersEnd'> {
   const frame = partFrame(publisher, format, hasStems)
   const head = Buffer.from(frame.head, 'utf8')
-  const bytes = Buffer.allocUnsafeSlow(head.length + membersLength + Buffer.byteLength(signedPartTail(frame, '0'.repeat(40))))
+  const bytes = Buffer.from(new SharedArrayBuffer(head.length + membersLength + Buffer.byteLength(signedPartTail(frame, '0'.repeat(40)))))
   head.copy(bytes, 0)
   fill(bytes, head.length)
   const membersEnd = head.length + membersLength
@@ -84,24 +88,33 @@ export class CatalogParts {
 
   constructor (db: Db) { this.db = db }
 
-  /** The part as stored now; callers inside a transaction see their own writes. */
-  current (publisher: string, part: string): CatalogPart {
-    return this.state(publisher, part)
+  /**
+   * The part at the catalog's current revision, read in the caller's
+   * transaction: patched from the copy in memory when the changes since
+   * are listed, else built from the fragments.
+   */
+  advance (publisher: string, part: string, at: CatalogRevision): CatalogPart {
+    const key = `${publisher}\0${part}`
+    const old = this.states.get(key)
+    if (old?.revision === at.revision) return old
+    // Until the new state is remembered, nothing is: a failure half-way leaves no stale copy.
+    this.states.delete(key)
+    let state: PartState | undefined
+    if (old !== undefined && old.revision >= at.floor && old.revision < at.revision) {
+      const stems = this.db.prepare(`SELECT DISTINCT stem FROM catalog_change WHERE publisher = ? AND name IN (?, '*') AND revision > ? AND revision <= ?`)
+        .pluck().all(publisher, part, old.revision, at.revision) as Array<string | null>
+      if (stems.length === 0) state = { ...old, revision: at.revision }
+      else if (!stems.includes(null)) state = this.patch(old, stems as string[], at.revision)
+    }
+    state ??= this.load(publisher, part, at.revision)
+    this.states.set(key, state)
+    return state
   }
 
-  /**
-   * Replaces (or with null removes) the fragments of some stems, in the
-   * caller's transaction. The new file is the old one's unchanged runs of
-   * bytes around the new fragments; only its SHA-1 reads it all.
-   */
-  update (publisher: string, part: string, changes: ReadonlyMap<string, StemFragment | null>): CatalogPart {
-    const old = this.state(publisher, part)
-    // The stem arrays are patched in place below: until the new state is
-    // remembered, nothing is, so a failure half-way leaves no stale entry.
-    this.states.delete(`${publisher}\0${part}`)
-    const upsert = this.db.prepare(`INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (publisher, part, stem) DO UPDATE SET fragment = excluded.fragment, versions = excluded.versions`)
-    const drop = this.db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ? AND part = ? AND stem = ?')
+  /** The new file is the old one's unchanged runs of bytes around the changed stems' fragments; only its SHA-1 reads it all. */
+  private patch (old: PartState, changed: string[], revision: number): PartState {
+    const fragmentOf = this.db.prepare('SELECT fragment, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? AND stem = ?')
+    // Patched in place: advance() forgot the old state before calling this.
     const { stems, lengths, versions } = old
     const runs: Buffer[] = []
     const splices: Splice[] = []
@@ -115,22 +128,20 @@ export class CatalogParts {
       runs.push(old.bytes.subarray(start, offset - 1))
       next = end
     }
-    for (const stem of [...changes.keys()].sort(compareCodePoints)) {
+    for (const stem of changed.sort(compareCodePoints)) {
       const at = lowerBound(stems, stem)
       keepUntil(at)
       const remove = stems[at] === stem ? 1 : 0
       if (remove === 1) { offset += lengths[at]! + 1; next = at + 1; versionCount -= versions[at]! }
-      const change = changes.get(stem)!
-      if (change === null) {
-        drop.run(publisher, part, stem)
+      const row = fragmentOf.get(old.publisher, old.name, stem) as { fragment: string, versions: number } | undefined
+      if (row === undefined) {
         splices.push({ at, remove })
         continue
       }
-      upsert.run(publisher, part, stem, change.fragment, change.versions)
-      const fragment = Buffer.from(change.fragment, 'utf8')
+      const fragment = Buffer.from(row.fragment, 'utf8')
       runs.push(fragment)
-      splices.push({ at, remove, insert: { stem, length: fragment.length, versions: change.versions } })
-      versionCount += change.versions
+      splices.push({ at, remove, insert: { stem, length: fragment.length, versions: row.versions } })
+      versionCount += row.versions
     }
     keepUntil(stems.length)
     // Last first, so earlier indices stay valid; stems inserted at one index keep their order.
@@ -141,31 +152,11 @@ export class CatalogParts {
         stems.splice(at, 1); lengths.splice(at, 1); versions.splice(at, 1)
       }
     }
-    return this.remember(publisher, part, { format: old.format, stems, lengths, versions, stemCount: stems.length, versionCount, ...sign(publisher, old.format, runs) })
-  }
-
-  /** Replaces every fragment of a part, in the caller's transaction. */
-  replace (publisher: string, part: string, fragments: ReadonlyMap<string, StemFragment>): CatalogPart {
-    this.db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ? AND part = ?').run(publisher, part)
-    const insert = this.db.prepare('INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, ?, ?, ?, ?)')
-    for (const [stem, f] of fragments) insert.run(publisher, part, stem, f.fragment, f.versions)
-    return this.remember(publisher, part, this.load(publisher, part))
-  }
-
-  private remember (publisher: string, part: string, state: PartState): PartState {
-    this.states.set(`${publisher}\0${part}`, state)
-    return state
-  }
-
-  private state (publisher: string, part: string): PartState {
-    const stored = this.db.prepare('SELECT signature FROM catalog_file WHERE publisher = ? AND name = ?').pluck().get(publisher, part) as string | undefined
-    const cached = this.states.get(`${publisher}\0${part}`)
-    if (cached && cached.signature === stored) return cached
-    return this.remember(publisher, part, this.load(publisher, part))
+    return { ...old, revision, stems, lengths, versions, stemCount: stems.length, versionCount, ...sign(old.publisher, old.format, runs) }
   }
 
   /** Builds a part from its stored fragments, written straight into the file's buffer (no copy of the part in between). */
-  private load (publisher: string, part: string): PartState {
+  private load (publisher: string, part: string, revision: number): PartState {
     const format = this.db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat | undefined
     if (format === undefined) throw new Error(`no publisher ${publisher}`)
     const size = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(fragment AS BLOB))), 0) AS bytes FROM catalog_part_stem WHERE publisher = ? AND part = ?')
@@ -186,16 +177,6 @@ export class CatalogParts {
       }
     })
     if (stems.length !== size.n) throw new Error(`${publisher}/${part}: fragments changed while the part was read`)
-    return { format, stems, lengths, versions, stemCount: stems.length, versionCount, ...laidOut }
+    return { publisher, name: part, revision, format, stems, lengths, versions, stemCount: stems.length, versionCount, ...laidOut }
   }
-
-}
-
-const byDb = new WeakMap<Db, CatalogParts>()
-
-/** The parts kept for one connection. */
-export function catalogParts (db: Db): CatalogParts {
-  let parts = byDb.get(db)
-  if (!parts) { parts = new CatalogParts(db); byDb.set(db, parts) }
-  return parts
 }

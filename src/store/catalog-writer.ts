@@ -1,16 +1,15 @@
 /**
- * Generates a publisher's catalog/1 files from the catalog tables and
- * stores them in catalog_file, the snapshot readers are served from.
- * Callers run this inside the transaction that changed the rows, so the
- * snapshot and the rows never disagree. Only the files named are rebuilt;
- * catalog.attrs always is, since it lists every file's signature.
+ * Records catalog changes in the catalog tables: the per-stem fragments of
+ * each part and, in catalog_change, which files and stems a transaction
+ * touched, under a new catalog revision. Callers run this inside the
+ * transaction that changed the package rows. Signing the files and writing
+ * catalog.attrs is the seal's job (catalog-seal.ts), done after the commit
+ * for a publish and at once for a full regeneration.
  */
 import type { JsonValue } from '../ips/canonical-json.js'
-import {
-  buildCatalogAttrs, type CatalogFormat, partFragment, buildUpdateLog, type FileStamp, PART_NAME,
-  UPDATE_LOG_NAME, type UpdateLogEntry, type VersionEntry
-} from '../ips/catalog.js'
-import { type CatalogPart, catalogParts, type StemFragment } from './catalog-parts.js'
+import { type CatalogFormat, partFragment, PART_NAME, type VersionEntry } from '../ips/catalog.js'
+import { CatalogParts } from './catalog-parts.js'
+import { sealCatalog } from './catalog-seal.js'
 import type { Db } from './db.js'
 
 interface StampRow { name: string, last_modified: number }
@@ -34,89 +33,57 @@ function entries (db: Db, publisher: string, part: string, stem: string | null):
   return rows.map(r => ({ stem: r.stem, version: r.version, entry: { actions: JSON.parse(r.actions) as JsonValue } }))
 }
 
+function formatOf (db: Db, publisher: string): CatalogFormat {
+  return db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat
+}
+
+/** The next catalog revision of a publisher, taken by the caller's transaction. */
+function nextRevision (db: Db, publisher: string): number {
+  return db.prepare('UPDATE publisher SET catalog_revision = catalog_revision + 1 WHERE name = ? RETURNING catalog_revision').pluck().get(publisher) as number
+}
+
 /**
- * A part after a change: only the given stems re-serialized (a publish)
- * when the part has fragments already, else every stem.
+ * Records that the named files changed (catalog.attrs always does) and,
+ * in the parts among them, re-serializes the given stems: the work of a
+ * publish, independent of the catalog's size.
  */
-function generatePart (db: Db, publisher: string, part: string, format: CatalogFormat, stems: ReadonlySet<string> | undefined): CatalogPart {
-  const parts = catalogParts(db)
-  const fragment = (stem: string, list: VersionEntry[]): StemFragment => ({ fragment: partFragment(stem, list, format), versions: list.length })
-  const hasFragments = db.prepare('SELECT 1 FROM catalog_part_stem WHERE publisher = ? AND part = ? LIMIT 1').get(publisher, part) !== undefined
-  if (stems !== undefined && hasFragments) {
-    const changes = new Map<string, StemFragment | null>()
+export function recordCatalogChange (db: Db, publisher: string, files: ReadonlySet<string>, stems: ReadonlySet<string>): void {
+  const format = formatOf(db, publisher)
+  const revision = nextRevision(db, publisher)
+  const change = db.prepare('INSERT INTO catalog_change (publisher, revision, name, stem) VALUES (?, ?, ?, ?)')
+  const upsert = db.prepare(`INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (publisher, part, stem) DO UPDATE SET fragment = excluded.fragment, versions = excluded.versions`)
+  const drop = db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ? AND part = ? AND stem = ?')
+  for (const name of files) {
+    if (!PART_NAME.test(name)) { change.run(publisher, revision, name, null); continue }
     for (const stem of stems) {
-      const list = entries(db, publisher, part, stem)
-      changes.set(stem, list.length === 0 ? null : fragment(stem, list))
+      const list = entries(db, publisher, name, stem)
+      if (list.length === 0) drop.run(publisher, name, stem)
+      else upsert.run(publisher, name, stem, partFragment(stem, list, format), list.length)
+      change.run(publisher, revision, name, stem)
     }
-    return parts.update(publisher, part, changes)
   }
-  const byStem = new Map<string, VersionEntry[]>()
-  for (const e of entries(db, publisher, part, null)) {
-    const list = byStem.get(e.stem)
-    if (list) list.push(e); else byStem.set(e.stem, [e])
-  }
-  return parts.replace(publisher, part, new Map([...byStem].map(([stem, list]) => [stem, fragment(stem, list)])))
 }
-
-function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
-  const rows = db.prepare('SELECT stem, version, op_type, op_time, parts FROM update_log_entry WHERE publisher = ? AND log = ? ORDER BY id')
-    .all(publisher, log) as Array<{ stem: string, version: string, op_type: 'add' | 'remove', op_time: number, parts: string }>
-  return rows.map(r => ({ stem: r.stem, version: r.version, opType: r.op_type, opTime: BigInt(r.op_time), parts: JSON.parse(r.parts) as { [k: string]: JsonValue } }))
-}
-
 
 /**
- * Regenerates the named catalog files (all when `only` is absent); with
- * `stems`, parts are updated for those stems only.
+ * Regenerates every catalog file of a publisher from the catalog rows and
+ * seals them, in the caller's transaction (an import, a rebuild, a new
+ * publisher): when it commits, readers see the whole new catalog.
  */
-export function regenerateCatalog (db: Db, publisher: string, only?: ReadonlySet<string>, stems?: ReadonlySet<string>): void {
-  const stamps = catalogStamps(db, publisher)
-  const putMeta = db.prepare(`INSERT INTO catalog_file (publisher, name, signature, last_modified) VALUES (?, ?, ?, ?)
-    ON CONFLICT (publisher, name) DO UPDATE SET signature = excluded.signature, last_modified = excluded.last_modified`)
-  const putBody = db.prepare(`INSERT INTO catalog_file_body (publisher, name, body) VALUES (?, ?, ?)
-    ON CONFLICT (publisher, name) DO UPDATE SET body = excluded.body`)
-  const signatures = new Map<string, string>()
-  const existing = db.prepare('SELECT name, signature FROM catalog_file WHERE publisher = ?').all(publisher) as Array<{ name: string, signature: string }>
-  for (const r of existing) signatures.set(r.name, r.signature)
-  // A full regeneration drops files no longer listed; an incremental one only adds or replaces.
-  if (!only) {
-    db.prepare("DELETE FROM catalog_file WHERE publisher = ? AND name <> 'catalog.attrs' AND name NOT IN (SELECT name FROM catalog_stamp WHERE publisher = ?)")
-      .run(publisher, publisher)
-  }
-
-  const pub = db.prepare('SELECT catalog_created, catalog_last_modified, catalog_format FROM publisher WHERE name = ?')
-    .get(publisher) as { catalog_created: number, catalog_last_modified: number, catalog_format: CatalogFormat }
-  // Update logs and catalog.attrs are stored whole; parts only as their
-  // signature, their bytes being rebuilt from the stem fragments.
-  for (const [name, lastModified] of stamps) {
-    if (only && !only.has(name) && signatures.has(name)) continue
-    if (UPDATE_LOG_NAME.test(name)) {
-      const log = buildUpdateLog(publisher, logEntries(db, publisher, name), pub.catalog_format)
-      putMeta.run(publisher, name, log.signature, lastModified)
-      putBody.run(publisher, name, log.bytes)
-      signatures.set(name, log.signature)
-    } else {
-      const part = generatePart(db, publisher, name, pub.catalog_format, stems)
-      putMeta.run(publisher, name, part.signature, lastModified)
-      signatures.set(name, part.signature)
+export function regenerateCatalog (db: Db, publisher: string): void {
+  const format = formatOf(db, publisher)
+  db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ?').run(publisher)
+  const insert = db.prepare('INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, ?, ?, ?, ?)')
+  for (const part of catalogStamps(db, publisher).keys()) {
+    if (!PART_NAME.test(part)) continue
+    const byStem = new Map<string, VersionEntry[]>()
+    for (const e of entries(db, publisher, part, null)) {
+      const list = byStem.get(e.stem)
+      if (list) list.push(e); else byStem.set(e.stem, [e])
     }
+    for (const [stem, list] of byStem) insert.run(publisher, part, stem, partFragment(stem, list, format), list.length)
   }
-
-  const base = catalogParts(db).current(publisher, 'catalog.base.C')
-  const parts = new Map<string, FileStamp>()
-  const updates = new Map<string, FileStamp>()
-  for (const [name, lastModified] of stamps) {
-    const target = PART_NAME.test(name) ? parts : updates
-    target.set(name, { lastModified, signature: signatures.get(name)! })
-  }
-  const attrs = buildCatalogAttrs({
-    created: BigInt(pub.catalog_created),
-    lastModified: BigInt(pub.catalog_last_modified),
-    packageCount: base.stemCount,
-    packageVersionCount: base.versionCount,
-    parts,
-    updates
-  }, pub.catalog_format)
-  putMeta.run(publisher, 'catalog.attrs', attrs.signature, pub.catalog_last_modified)
-  putBody.run(publisher, 'catalog.attrs', attrs.bytes)
+  db.prepare("INSERT INTO catalog_change (publisher, revision, name) VALUES (?, ?, '*')").run(publisher, nextRevision(db, publisher))
+  // A fresh copy of the parts: this transaction may yet roll back, and nothing built from it may outlive that.
+  sealCatalog(db, new CatalogParts(db), publisher)
 }

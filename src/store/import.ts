@@ -129,8 +129,8 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
 
   const existing = repo.db.prepare('SELECT catalog_created, catalog_last_modified FROM publisher WHERE name = ?').get(publisher) as { catalog_created: number, catalog_last_modified: number } | undefined
   if (existing) {
-    const attrs = repo.catalogFile(publisher, 'catalog.attrs')
-    if (attrs?.signature === src.attrsSignature) return { name: publisher, packages: 0, payloads: 0, unchanged: true }
+    const attrs = repo.db.prepare("SELECT signature FROM catalog_file WHERE publisher = ? AND name = 'catalog.attrs'").pluck().get(publisher)
+    if (attrs === src.attrsSignature) return { name: publisher, packages: 0, payloads: 0, unchanged: true }
     if (!opts.replace) throw new ImportError(`publisher ${publisher} already exists in the depot with a different catalog; import with --replace to overwrite it`)
   }
 

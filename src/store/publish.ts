@@ -11,7 +11,7 @@ import { type CatalogTime, nowCatalogTime, updateLogName } from '../ips/timestam
 import { BadRequestError } from '../errors.js'
 import { isValidPublisher } from '../ips/fmri.js'
 import type { Repository } from './repository.js'
-import { regenerateCatalog } from './catalog-writer.js'
+import { recordCatalogChange, regenerateCatalog } from './catalog-writer.js'
 import type { Db } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { indexPackage } from './search-index.js'
@@ -101,7 +101,7 @@ export function addToCatalog (db: Db, publisher: string, packageIds: readonly nu
     ON CONFLICT (publisher, name) DO UPDATE SET last_modified = excluded.last_modified`)
   for (const name of touched) stamp.run(publisher, name, opTime)
   db.prepare('UPDATE publisher SET catalog_last_modified = ? WHERE name = ?').run(opTime, publisher)
-  regenerateCatalog(db, publisher, touched, stems)
+  recordCatalogChange(db, publisher, touched, stems)
 }
 
 /** Packages stored with X-IPkg-Add-To-Catalog: 0 that wait for refresh-packages. */
@@ -141,7 +141,7 @@ export function replaceInCatalog (db: Db, publisher: string, packageId: number, 
     ON CONFLICT (publisher, name) DO UPDATE SET last_modified = excluded.last_modified`)
   for (const name of touched) stamp.run(publisher, name, addTime)
   db.prepare('UPDATE publisher SET catalog_last_modified = ? WHERE name = ?').run(addTime, publisher)
-  regenerateCatalog(db, publisher, touched, new Set([p.stem]))
+  recordCatalogChange(db, publisher, touched, new Set([p.stem]))
 }
 
 /** Replaces a stored package's manifest (and what derives from it) in place. */

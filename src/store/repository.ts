@@ -6,12 +6,14 @@
  */
 import path from 'node:path'
 import type { JsonValue } from '../ips/canonical-json.js'
+import { verifyCatalogFile } from '../ips/catalog.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../ips/version.js'
-import { catalogParts } from './catalog-parts.js'
+import { CatalogSealer } from './catalog-sealer.js'
 import { type Db, openDatabase } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { PayloadStore, SHA1_NAME } from './payload-store.js'
 import { rebuildSearchIndex } from './search-index.js'
+import { ServiceUnavailableError } from '../errors.js'
 import { ByteLru } from '../lru.js'
 import type Database from 'better-sqlite3'
 
@@ -71,13 +73,15 @@ export class Repository {
     versions: Database.Statement
     stemVersions: Database.Statement
     dataVersion: Database.Statement
+    revision: Database.Statement
   }
 
   private cached: { generation: string, publishers: PublisherInfo[], names: Set<string> } | undefined
   private localWrites = 0
   private dataVersion = 0
   private dataVersionAt = -Infinity
-  private fileCache: { generation: string, files: Map<string, CatalogFile> } = { generation: '', files: new Map() }
+  private fileCache: { generation: string, files: Map<string, CatalogFile>, revisions: Map<string, { revision: number, sealed: number } | undefined> } = { generation: '', files: new Map(), revisions: new Map() }
+  private sealer: CatalogSealer | undefined
   private payloadCache: { generation: string, lru: ByteLru<{ payload: StoredPayload, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
   private manifestCache: { generation: string, lru: ByteLru<{ manifest: StoredManifest, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
 
@@ -96,7 +100,8 @@ export class Repository {
       alias: this.db.prepare('SELECT hash FROM payload_alias WHERE digest = ?'),
       versions: this.db.prepare('SELECT publisher, stem, version FROM package WHERE publisher = ? AND in_catalog = 1'),
       stemVersions: this.db.prepare('SELECT version FROM package WHERE publisher = ? AND stem = ?'),
-      dataVersion: this.db.prepare('PRAGMA data_version').pluck()
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
+      revision: this.db.prepare('SELECT catalog_revision AS revision, sealed_revision AS sealed FROM publisher WHERE name = ?')
     }
     if (!opts.readonly) this.indexUnindexedPublishers()
   }
@@ -108,17 +113,25 @@ export class Repository {
     for (const pub of missing) this.db.transaction(() => rebuildSearchIndex(this.db, pub))()
   }
 
-  close (): void { this.db.close() }
+  close (): void {
+    this.sealer?.close()
+    this.db.close()
+  }
+
+  private get catalogSealer (): CatalogSealer {
+    // Another write, by the worker's connection: what this one has cached of the catalog is stale.
+    this.sealer ??= new CatalogSealer(this.db.name, () => { this.localWrites++ })
+    return this.sealer
+  }
 
   /**
-   * Builds every catalog part in memory now, so the first client after a
-   * start does not wait for it (the largest part of a 229k-version catalog
-   * takes ~2 s to assemble from its fragments).
+   * Seals every publisher's catalog and builds every part in memory now,
+   * so the first client after a start (or after a crash in mid-publish)
+   * does not wait for it (the largest part of a 229k-version catalog takes
+   * ~2 s to assemble from its fragments).
    */
-  warmCatalogParts (): void {
-    const parts = catalogParts(this.db)
-    const names = this.db.prepare("SELECT publisher, name FROM catalog_file WHERE name LIKE 'catalog.%' AND name <> 'catalog.attrs'").all() as Array<{ publisher: string, name: string }>
-    for (const { publisher, name } of names) this.db.transaction(() => parts.current(publisher, name))()
+  async warmCatalog (): Promise<void> {
+    await this.catalogSealer.seal(null)
   }
 
   setting (key: string): string | undefined {
@@ -146,8 +159,11 @@ export class Repository {
     return `${this.dataVersion}:${this.localWrites}`
   }
 
-  /** Called after every transaction this process commits. */
-  noteWrite (): void { this.localWrites++ }
+  /** Called after every transaction this process commits: catalog changes get sealed in the background. */
+  noteWrite (): void {
+    this.localWrites++
+    this.sealer?.nudge()
+  }
 
   publishers (): PublisherInfo[] {
     return this.publisherCache().publishers
@@ -171,32 +187,38 @@ export class Repository {
   }
 
   /**
-   * A generated catalog/1 file, kept in memory until the catalog changes.
-   * Parts have no stored body: their bytes come from the fragments (see
-   * catalog-parts.ts), read in the same snapshot as their signature.
+   * A catalog/1 file as last sealed, kept in memory until the catalog
+   * changes. Changes committed before the call are sealed first (a
+   * publisher sees its own publish). Parts have no stored body: their bytes
+   * are the sealer's, checked against the stored signature.
    */
-  catalogFile (publisher: string, name: string): CatalogFile | undefined {
-    const generation = this.generation()
-    if (this.fileCache.generation !== generation) this.fileCache = { generation, files: new Map() }
-    const key = `${publisher}/${name}`
-    const hit = this.fileCache.files.get(key)
-    if (hit) return hit
-    const file = this.readCatalogFile(publisher, name)
-    if (file) this.fileCache.files.set(key, file)
-    return file
-  }
-
-  private readonly readCatalogFile = (publisher: string, name: string): CatalogFile | undefined => this.db.transaction(() => {
-    const r = this.stmt.catalogFile.get(publisher, name) as { body: Buffer | null, signature: string, last_modified: number } | undefined
-    if (r === undefined) return undefined
-    let body = r.body
-    if (body === null) {
-      const part = catalogParts(this.db).current(publisher, name)
-      if (part.signature !== r.signature) throw new Error(`${publisher}/${name}: stem fragments do not match the stored signature; run ips-depot rebuild`)
-      body = part.bytes
+  async catalogFile (publisher: string, name: string): Promise<CatalogFile | undefined> {
+    // Each round waits for a seal; another process's commits could outrun a few.
+    for (let round = 0; round < 5; round++) {
+      const generation = this.generation()
+      if (this.fileCache.generation !== generation) this.fileCache = { generation, files: new Map(), revisions: new Map() }
+      const { files, revisions } = this.fileCache
+      if (!revisions.has(publisher)) revisions.set(publisher, this.stmt.revision.get(publisher) as { revision: number, sealed: number } | undefined)
+      const at = revisions.get(publisher)
+      if (at === undefined) return undefined
+      if (at.sealed < at.revision) { await this.catalogSealer.seal([publisher]); continue }
+      const key = `${publisher}/${name}`
+      const hit = files.get(key)
+      if (hit) return hit
+      const r = this.stmt.catalogFile.get(publisher, name) as { body: Buffer | null, signature: string, last_modified: number } | undefined
+      if (r === undefined) return undefined
+      let body = r.body
+      if (body === null) {
+        const part = this.sealer?.part(publisher, name)
+        if (part?.signature !== r.signature) { await this.catalogSealer.seal([publisher]); continue }
+        body = part.bytes
+      }
+      const file = { body, signature: r.signature, lastModified: BigInt(r.last_modified) }
+      files.set(key, file)
+      return file
     }
-    return { body, signature: r.signature, lastModified: BigInt(r.last_modified) }
-  })()
+    throw new ServiceUnavailableError('The catalog is changing faster than it can be signed; retry shortly.', 1)
+  }
 
   /** A stored manifest; recently used ones are kept in memory until the catalog changes. */
   manifest (publisher: string, stem: string, version: string): StoredManifest | undefined {
@@ -274,9 +296,10 @@ export class Repository {
     return this.stmt.versions.all(publisher) as PackageVersion[]
   }
 
-  /** What catalog.attrs says: stems and versions in the base part. */
-  counts (publisher: string): { stems: number, versions: number } {
-    const base = this.db.transaction(() => catalogParts(this.db).current(publisher, 'catalog.base.C'))()
-    return { stems: base.stemCount, versions: base.versionCount }
+  /** What the sealed catalog.attrs says: stems and versions in the base part. */
+  async counts (publisher: string): Promise<{ stems: number, versions: number }> {
+    const attrs = await this.catalogFile(publisher, 'catalog.attrs')
+    const data = attrs === undefined ? {} : verifyCatalogFile(attrs.body).data
+    return { stems: Number(data['package-count'] ?? 0), versions: Number(data['package-version-count'] ?? 0) }
   }
 }

@@ -1,9 +1,15 @@
+/**
+ * Catalog parts patched stem by stem and sealed after the commit: what is
+ * served is always what pkg5 would write from scratch, with the signature
+ * catalog.attrs lists, on every connection, whatever process sealed last.
+ */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildPart, verifyCatalogFile, type VersionEntry } from '../../src/ips/catalog.js'
 import { nowCatalogTime } from '../../src/ips/timestamp.js'
-import { catalogParts } from '../../src/store/catalog-parts.js'
+import { CatalogParts } from '../../src/store/catalog-parts.js'
+import { catalogRevision } from '../../src/store/catalog-seal.js'
 import { addToCatalog, ensurePublisher, storePackage } from '../../src/store/publish.js'
 import { Repository } from '../../src/store/repository.js'
 import { tempDir } from '../helpers/depot.js'
@@ -16,11 +22,12 @@ function stemAt (i: number): string {
   return `${names[i % names.length]!}/${(i * 7919) % 23}`
 }
 
-function publish (repo: Repository, publisher: string, stem: string, version: string): void {
+function publish (repo: Repository, publisher: string, stem: string, version: string, fail = false): void {
   const manifest = Buffer.from(`set name=pkg.fmri value=pkg://${publisher}/${stem}@${version}\nset name=pkg.summary value="${stem} ${version}"\n`)
   repo.db.transaction(() => {
     const id = storePackage(repo.db, { publisher, stem, version, published: nowCatalogTime(), manifest, sha1: sha1(manifest), payloads: [] })
     addToCatalog(repo.db, publisher, [id], nowCatalogTime())
+    if (fail) throw new Error('the publish failed after its catalog change was recorded')
   })()
   repo.noteWrite()
 }
@@ -32,58 +39,102 @@ function expectedBase (repo: Repository, publisher: string): Buffer {
   return buildPart(publisher, entries, 'legacy').bytes
 }
 
-t.test('parts patched publish by publish are the parts built from scratch, on every connection', async t => {
+function withRepos (t: Test, count: number): Repository[] {
   const data = tempDir()
-  const writer = new Repository(data)
-  const reader = new Repository(data)
-  t.teardown(() => { writer.close(); reader.close(); fs.rmSync(data, { recursive: true, force: true }) })
-  writer.db.transaction(() => ensurePublisher(writer.db, 'acme', nowCatalogTime()))()
+  const repos = Array.from({ length: count }, () => new Repository(data))
+  t.teardown(() => { for (const r of repos) r.close(); fs.rmSync(data, { recursive: true, force: true }) })
+  repos[0]!.db.transaction(() => ensurePublisher(repos[0]!.db, 'acme', nowCatalogTime()))()
+  return repos
+}
+
+async function served (repo: Repository, name: string): Promise<Buffer> {
+  return (await repo.catalogFile('acme', name))!.body
+}
+
+t.test('parts sealed after each publish are the parts built from scratch, on every connection', async t => {
+  const [writer, reader] = withRepos(t, 2) as [Repository, Repository]
   for (let i = 0; i < 60; i++) {
     publish(writer, 'acme', stemAt(i), `1.${i},5.11:20260101T000000Z`)
     const expected = expectedBase(writer, 'acme')
-    const served = writer.catalogFile('acme', 'catalog.base.C')!
-    if (!served.body.equals(expected)) { t.fail(`publish ${i}: the writer serves a different part`); return }
-    // The other connection last built the part one publish ago: it must notice the change.
+    // The writer and the reader take turns sealing: each finds the other's seal and its changes pruned.
+    const first = i % 2 === 0 ? writer : reader
+    if (first === reader) await new Promise(resolve => setTimeout(resolve, 110))
+    if (!(await served(first, 'catalog.base.C')).equals(expected)) { t.fail(`publish ${i}: a stale or wrong part`); return }
     await new Promise(resolve => setTimeout(resolve, 110))
-    if (!reader.catalogFile('acme', 'catalog.base.C')!.body.equals(expected)) { t.fail(`publish ${i}: the reader serves a stale part`); return }
+    const other = first === writer ? reader : writer
+    if (!(await served(other, 'catalog.base.C')).equals(expected)) { t.fail(`publish ${i}: the other connection serves a stale part`); return }
   }
-  const attrs = verifyCatalogFile(writer.catalogFile('acme', 'catalog.attrs')!.body).data
+  const attrs = verifyCatalogFile(await served(writer, 'catalog.attrs')).data
   t.equal(attrs['package-version-count'], 60)
   t.equal(attrs['package-count'], new Set(Array.from({ length: 60 }, (_, i) => stemAt(i))).size)
+  t.equal((attrs.parts as { [k: string]: { 'signature-sha-1': string } })['catalog.base.C']!['signature-sha-1'], verifyCatalogFile(await served(reader, 'catalog.base.C')).signature)
 })
 
-t.test('a rolled back change leaves the served part as it was', async t => {
-  const data = tempDir()
-  const repo = new Repository(data)
-  t.teardown(() => { repo.close(); fs.rmSync(data, { recursive: true, force: true }) })
-  repo.db.transaction(() => ensurePublisher(repo.db, 'acme', nowCatalogTime()))()
+t.test('a publish only records its change; the seal signs it after the commit', async t => {
+  const [repo] = withRepos(t, 1) as [Repository]
   publish(repo, 'acme', 'web/nginx', '1.0,5.11:20260101T000000Z')
-  const before = repo.catalogFile('acme', 'catalog.base.C')!.body
-  t.throws(() => repo.db.transaction(() => {
-    catalogParts(repo.db).update('acme', 'catalog.base.C', new Map([['a/first', { fragment: '"a/first":[{"signature-sha-1":"x","version":"1"}]', versions: 1 }]]))
-    throw new Error('the publish failed after its part was patched')
-  })(), /publish failed/)
-  repo.noteWrite()
-  t.ok(repo.catalogFile('acme', 'catalog.base.C')!.body.equals(before))
-  publish(repo, 'acme', 'a/second', '1.0,5.11:20260101T000000Z')
-  t.ok(repo.catalogFile('acme', 'catalog.base.C')!.body.equals(expectedBase(repo, 'acme')), 'the next publish patches the stored part, not the rolled back one')
+  const before = await served(repo, 'catalog.attrs')
+  const stored = (): unknown => repo.db.prepare("SELECT signature FROM catalog_file WHERE publisher = 'acme' AND name = 'catalog.attrs'").pluck().get()
+  const sealedAttrs = stored()
+  publish(repo, 'acme', 'web/apache', '1.0,5.11:20260101T000000Z')
+  const at = catalogRevision(repo.db, 'acme')!
+  // noteWrite nudged the sealer, which has not run yet: this thread has not yielded since.
+  t.equal(stored(), sealedAttrs, 'the commit left catalog.attrs as it was')
+  t.ok(at.sealed < at.revision, 'the change waits for a seal')
+  const after = verifyCatalogFile(await served(repo, 'catalog.attrs'))
+  t.not(after.signature, verifyCatalogFile(before).signature)
+  t.equal(after.data['package-version-count'], 2, 'a reader waits for the seal covering the publish it follows')
+  const part = await served(repo, 'catalog.base.C')
+  t.ok(part.equals(expectedBase(repo, 'acme')))
+  t.equal((after.data.parts as { [k: string]: { 'signature-sha-1': string } })['catalog.base.C']!['signature-sha-1'], verifyCatalogFile(part).signature, 'catalog.attrs lists the served part')
+  t.equal(repo.db.prepare("SELECT COUNT(*) FROM catalog_change WHERE publisher = 'acme'").pluck().get(), 0, 'the seal pruned the changes it covered')
 })
 
-t.test('removing stems, and removing the last one', async t => {
+t.test('changes committed by a process that stopped before sealing are sealed at the next start', async t => {
   const data = tempDir()
-  const repo = new Repository(data)
-  t.teardown(() => { repo.close(); fs.rmSync(data, { recursive: true, force: true }) })
-  repo.db.transaction(() => ensurePublisher(repo.db, 'acme', nowCatalogTime()))()
-  const parts = catalogParts(repo.db)
-  const fragment = (stem: string): { fragment: string, versions: number } => ({ fragment: `"${stem}":[{"signature-sha-1":"${stem}","version":"1"}]`, versions: 1 })
+  t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
+  const first = new Repository(data)
+  first.db.transaction(() => ensurePublisher(first.db, 'acme', nowCatalogTime()))()
+  for (let i = 0; i < 5; i++) publish(first, 'acme', stemAt(i), '1.0,5.11:20260101T000000Z')
+  const expected = expectedBase(first, 'acme')
+  first.close()
+  const next = new Repository(data)
+  t.teardown(() => next.close())
+  await next.warmCatalog()
+  t.ok((await next.catalogFile('acme', 'catalog.base.C'))!.body.equals(expected))
+  t.equal(verifyCatalogFile((await next.catalogFile('acme', 'catalog.attrs'))!.body).data['package-version-count'], 5)
+})
+
+t.test('a rolled back publish leaves the catalog as it was, and its revision to the next publish', async t => {
+  const [repo] = withRepos(t, 1) as [Repository]
+  publish(repo, 'acme', 'web/nginx', '1.0,5.11:20260101T000000Z')
+  const before = await served(repo, 'catalog.base.C')
+  t.throws(() => publish(repo, 'acme', 'a/first', '1.0,5.11:20260101T000000Z', true), /publish failed/)
+  t.ok((await served(repo, 'catalog.base.C')).equals(before))
+  publish(repo, 'acme', 'a/second', '1.0,5.11:20260101T000000Z')
+  t.ok((await served(repo, 'catalog.base.C')).equals(expectedBase(repo, 'acme')), 'the sealer patched in the committed publish, not the rolled back one')
+})
+
+t.test('patching removes stems, down to the last one', async t => {
+  const [repo] = withRepos(t, 1) as [Repository]
+  const db = repo.db
+  const parts = new CatalogParts(db)
   const entry = (stem: string): VersionEntry => ({ stem, version: '1', entry: { 'signature-sha-1': stem } })
-  repo.db.transaction(() => {
-    parts.update('acme', 'catalog.base.C', new Map(['b', 'd', 'a', 'c'].map(s => [s, fragment(s)])))
-    const p = parts.update('acme', 'catalog.base.C', new Map([['a', null], ['c', null], ['e', fragment('e')], ['zz', null]]))
-    t.equal(p.bytes.toString(), buildPart('acme', ['b', 'd', 'e'].map(entry)).bytes.toString())
-    t.equal(p.versionCount, 3)
-    const empty = parts.update('acme', 'catalog.base.C', new Map([['b', null], ['d', null], ['e', null]]))
-    t.equal(empty.bytes.toString(), buildPart('acme', []).bytes.toString())
-    t.equal(empty.stemCount, 0)
+  /** Sets the fragments of some stems (null: removes them) as a recorded change, and advances the part. */
+  const change = (stems: Map<string, boolean>): ReturnType<CatalogParts['advance']> => db.transaction(() => {
+    const revision = db.prepare("UPDATE publisher SET catalog_revision = catalog_revision + 1 WHERE name = 'acme' RETURNING catalog_revision").pluck().get() as number
+    for (const [stem, keep] of stems) {
+      db.prepare("DELETE FROM catalog_part_stem WHERE publisher = 'acme' AND part = 'catalog.base.C' AND stem = ?").run(stem)
+      if (keep) db.prepare("INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES ('acme', 'catalog.base.C', ?, ?, 1)").run(stem, `"${stem}":[{"signature-sha-1":"${stem}","version":"1"}]`)
+      db.prepare("INSERT INTO catalog_change (publisher, revision, name, stem) VALUES ('acme', ?, 'catalog.base.C', ?)").run(revision, stem)
+    }
+    return parts.advance('acme', 'catalog.base.C', catalogRevision(db, 'acme')!)
   })()
+  change(new Map(['b', 'd', 'a', 'c'].map(s => [s, true])))
+  const p = change(new Map([['a', false], ['c', false], ['e', true], ['zz', false]]))
+  t.equal(p.bytes.toString(), buildPart('acme', ['b', 'd', 'e'].map(entry)).bytes.toString())
+  t.equal(p.versionCount, 3)
+  const empty = change(new Map([['b', false], ['d', false], ['e', false]]))
+  t.equal(empty.bytes.toString(), buildPart('acme', []).bytes.toString())
+  t.equal(empty.stemCount, 0)
 })

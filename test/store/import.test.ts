@@ -27,10 +27,10 @@ function withRepo (t: Test, fn: (repo: Repository, src: string) => Promise<void>
 t.test('importing twice changes nothing the second time', async t => withRepo(t, async (repo, src) => {
   const first = await importRepository(repo, src)
   t.same(first.map(r => [r.name, r.packages, r.payloads]), [['example.org', 3, 3], ['test', 15, 20]])
-  const attrs = repo.catalogFile('test', 'catalog.attrs')!.body
+  const attrs = (await repo.catalogFile('test', 'catalog.attrs'))!.body
   const second = await importRepository(repo, src)
   t.ok(second.every(r => r.unchanged))
-  t.same(repo.catalogFile('test', 'catalog.attrs')!.body, attrs)
+  t.same((await repo.catalogFile('test', 'catalog.attrs'))!.body, attrs)
   t.equal(repo.defaultPublisher, 'test')
 }))
 
@@ -38,11 +38,11 @@ t.test('a different catalog for an existing publisher needs --replace', async t 
   const before = repoWithCatalogs(path.join(GOLDEN, 'catalog-before'))
   t.teardown(() => fs.rmSync(before, { recursive: true, force: true }))
   await importRepository(repo, before)
-  t.equal(repo.counts('test').versions, 13)
+  t.equal((await repo.counts('test')).versions, 13)
   await t.rejects(importRepository(repo, src), { message: /publisher example\.org|publisher test/ })
-  t.equal(repo.counts('test').versions, 13, 'nothing changed')
+  t.equal((await repo.counts('test')).versions, 13, 'nothing changed')
   await importRepository(repo, src, { replace: true })
-  t.equal(repo.counts('test').versions, 15)
+  t.equal((await repo.counts('test')).versions, 15)
 }))
 
 t.test('a manifest that does not match its catalog signature is refused, and nothing is imported', async t => withRepo(t, async (repo, src) => {

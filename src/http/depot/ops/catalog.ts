@@ -37,7 +37,7 @@ async function catalog0 (ctx: OpContext): Promise<unknown> {
 async function catalog1 (ctx: OpContext): Promise<unknown> {
   const name = requireArg(ctx)
   const pub = requestPublisher(ctx)
-  const file = isCatalogFileName(name) ? ctx.depot.repo.catalogFile(pub.name, name) : undefined
+  const file = isCatalogFileName(name) ? await ctx.depot.repo.catalogFile(pub.name, name) : undefined
   if (!file) throw new NotFoundError(`The path '${displayPath(ctx.req.raw.url ?? '')}' was not found.`)
   ctx.depot.counters.catalog++
   // catalog.attrs and the update logs change in place: clients must always revalidate them.

@@ -16,7 +16,7 @@ async function status (ctx: OpContext): Promise<unknown> {
   const repo = ctx.depot.repo
   const publishers: { [name: string]: JsonValue } = {}
   for (const p of repo.publishers()) {
-    const c = repo.counts(p.name)
+    const c = await repo.counts(p.name)
     publishers[p.name] = {
       'last-catalog-update': formatCatalogTime(p.catalogLastModified),
       'package-count': c.stems,

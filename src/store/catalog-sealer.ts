@@ -1,0 +1,95 @@
+/**
+ * The serving thread's side of sealing: asks the worker to seal, and keeps
+ * the signed bytes of every part it handed over, which is what catalog
+ * parts are served from. A commit only nudges the worker (publishes in a
+ * burst share seals); a reader that finds changes not yet sealed waits for
+ * a seal that covers them.
+ */
+import { Worker } from 'node:worker_threads'
+import type { CatalogPart } from './catalog-parts.js'
+import type { SealReply, SealRequest } from './catalog-sealer-worker.js'
+
+const WORKER_URL = new URL(`./catalog-sealer-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
+
+interface Pending { resolve: () => void, reject: (err: Error) => void }
+
+export class CatalogSealer {
+  private worker: Worker | null = null
+  private readonly pending = new Map<number, Pending>()
+  private readonly parts = new Map<string, CatalogPart>()
+  private nextId = 1
+  private nudging = false
+  private nudgeAgain = false
+  private closed = false
+
+  /** `onSealed` runs after each seal is written, before anyone waiting for it resumes. */
+  constructor (private readonly dbFile: string, private readonly onSealed: () => void) {}
+
+  /** Seals every change committed so far to the given publishers (all when null). */
+  async seal (publishers: readonly string[] | null): Promise<void> {
+    if (this.closed) throw new Error('the repository is closed')
+    const id = this.nextId++
+    const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }))
+    const worker = this.spawned()
+    // Someone waits for this worker: the process must not exit under them. Idle, it holds nothing open.
+    worker.ref()
+    worker.postMessage({ id, publishers } satisfies SealRequest)
+    return await done
+  }
+
+  /** Seals in the background after a commit; at most one seal waits behind the running one. */
+  nudge (): void {
+    if (this.closed) return
+    if (this.nudging) { this.nudgeAgain = true; return }
+    this.nudging = true
+    // A failed background seal is retried by the next reader, who sees its error.
+    this.seal(null).catch(() => {}).finally(() => {
+      this.nudging = false
+      if (this.nudgeAgain) { this.nudgeAgain = false; this.nudge() }
+    })
+  }
+
+  /** The last bytes handed over for a part, whatever revision they are of. */
+  part (publisher: string, name: string): CatalogPart | undefined {
+    return this.parts.get(`${publisher}\0${name}`)
+  }
+
+  close (): void {
+    this.closed = true
+    void this.worker?.terminate()
+    this.worker = null
+    this.failAll(new Error('the repository is closed'))
+  }
+
+  private spawned (): Worker {
+    if (this.worker) return this.worker
+    const w = new Worker(WORKER_URL, { workerData: { dbFile: this.dbFile } })
+    w.on('message', (reply: SealReply) => this.settle(reply))
+    w.on('error', err => { if (this.worker === w) this.worker = null; this.failAll(err) })
+    w.on('exit', code => { if (this.worker === w) { this.worker = null; this.failAll(new Error(`the catalog sealer stopped (exit ${code})`)) } })
+    w.unref()
+    this.worker = w
+    return w
+  }
+
+  private settle (reply: SealReply): void {
+    const p = this.pending.get(reply.id)
+    this.pending.delete(reply.id)
+    if (this.pending.size === 0) this.worker?.unref()
+    if ('error' in reply) { p?.reject(new Error(`sealing the catalog failed: ${reply.error}`)); return }
+    for (const s of reply.sealed) {
+      for (const part of s.parts) {
+        const bytes = Buffer.from(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteLength)
+        this.parts.set(`${s.publisher}\0${part.name}`, { ...part, bytes })
+      }
+    }
+    this.onSealed()
+    p?.resolve()
+  }
+
+  private failAll (err: Error): void {
+    const all = [...this.pending.values()]
+    this.pending.clear()
+    for (const p of all) p.reject(err)
+  }
+}
