@@ -209,11 +209,11 @@ try {
   md.push(
     '## Publishing',
     '',
-    '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions:',
+    '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions; then 10 more, each followed at once by a GET of catalog.attrs, which waits for the seal listing it (the catalog parts signed and catalog.attrs written, in the sealer\'s worker):',
     '',
-    '| versions in the catalog | depot start, s | one publish p50 ms | p90 ms | publishes/s |',
-    '|---:|---:|---:|---:|---:|',
-    ...publishRows.map(r => `| ${r.versions} | ${r.startSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} |`),
+    '| versions in the catalog | depot start, s | one publish p50 ms | p90 ms | publishes/s | publish + catalog.attrs listing it, p50 ms |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...publishRows.map(r => `| ${r.versions} | ${r.startSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} | ${r.visibleP50.toFixed(1)} |`),
     ''
   )
   fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.join('\n'))
