@@ -10,7 +10,7 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import t from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
-import { fetchCatalog } from '../helpers/client-catalog.js'
+import { checkSignature, fetchCatalog } from '../helpers/client-catalog.js'
 import { GOLDEN, ROOT } from '../helpers/depot.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
@@ -111,8 +111,21 @@ t.test('concurrent publishes, to one publisher and to another, all land and the 
     return res.status
   }
   const before = (await fetchCatalog(depot.port, 'test')).attrs['package-version-count'] as number
+  // A reader polling while the publishes land: every file it gets is signed, and the catalog never goes back.
+  let publishing = true
+  const seen: number[] = []
+  const reader = (async () => {
+    while (publishing) {
+      const attrs = checkSignature((await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')).body).data
+      seen.push(attrs['package-version-count'] as number)
+      checkSignature((await request(depot.port, 'GET', '/test/catalog/1/catalog.base.C')).body)
+    }
+  })()
   const statuses = await Promise.all([...Array.from({ length: 12 }, (_, i) => publishOne('test', i)), ...Array.from({ length: 6 }, (_, i) => publishOne('example.org', i))])
+  publishing = false
+  await reader
   t.ok(statuses.every(s => s === 201), statuses.join(','))
+  t.ok(seen.length > 0 && seen.every((n, i) => i === 0 || n >= seen[i - 1]!), `versions seen by a reader during the publishes never decrease: ${seen.join(',')}`)
   t.equal((await fetchCatalog(depot.port, 'test')).attrs['package-version-count'], before + 12)
   t.equal((await fetchCatalog(depot.port, 'example.org')).attrs['package-version-count'], 6)
 })
