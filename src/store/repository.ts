@@ -80,7 +80,7 @@ export class Repository {
   private localWrites = 0
   private dataVersion = 0
   private dataVersionAt = -Infinity
-  private fileCache: { generation: string, files: Map<string, CatalogFile>, revisions: Map<string, { revision: number, sealed: number } | undefined> } = { generation: '', files: new Map(), revisions: new Map() }
+  private fileCache: { generation: string, files: Map<string, CatalogFile>, revisions: Map<string, { revision: number, sealed: number } | undefined>, unsealable: Set<string> } = { generation: '', files: new Map(), revisions: new Map(), unsealable: new Set() }
   private sealer: CatalogSealer | undefined
   private payloadCache: { generation: string, lru: ByteLru<{ payload: StoredPayload, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
   private manifestCache: { generation: string, lru: ByteLru<{ manifest: StoredManifest, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
@@ -195,13 +195,11 @@ export class Repository {
   async catalogFile (publisher: string, name: string): Promise<CatalogFile | undefined> {
     // Each round waits for a seal; another process's commits could outrun a few.
     for (let round = 0; round < 5; round++) {
-      const generation = this.generation()
-      if (this.fileCache.generation !== generation) this.fileCache = { generation, files: new Map(), revisions: new Map() }
-      const { files, revisions } = this.fileCache
+      const { files, revisions, unsealable } = this.catalogCache()
       if (!revisions.has(publisher)) revisions.set(publisher, this.stmt.revision.get(publisher) as { revision: number, sealed: number } | undefined)
       const at = revisions.get(publisher)
       if (at === undefined) return undefined
-      if (at.sealed < at.revision) { await this.catalogSealer.seal([publisher]); continue }
+      if (at.sealed < at.revision && !unsealable.has(publisher)) { await this.seal(publisher); continue }
       const key = `${publisher}/${name}`
       const hit = files.get(key)
       if (hit) return hit
@@ -210,7 +208,11 @@ export class Repository {
       let body = r.body
       if (body === null) {
         const part = this.sealer?.part(publisher, name)
-        if (part?.signature !== r.signature) { await this.catalogSealer.seal([publisher]); continue }
+        if (part?.signature !== r.signature) {
+          if (unsealable.has(publisher)) throw new ServiceUnavailableError('The catalog cannot be signed at the moment; retry later.', 60)
+          await this.seal(publisher)
+          continue
+        }
         body = part.bytes
       }
       const file = { body, signature: r.signature, lastModified: BigInt(r.last_modified) }
@@ -218,6 +220,26 @@ export class Repository {
       return file
     }
     throw new ServiceUnavailableError('The catalog is changing faster than it can be signed; retry shortly.', 1)
+  }
+
+  private catalogCache (): typeof this.fileCache {
+    const generation = this.generation()
+    if (this.fileCache.generation !== generation) this.fileCache = { generation, files: new Map(), revisions: new Map(), unsealable: new Set() }
+    return this.fileCache
+  }
+
+  /**
+   * A failed seal leaves the last sealed catalog, consistent if older, to
+   * be served until the next change of the catalog tries again: better
+   * than failing every catalog request.
+   */
+  private async seal (publisher: string): Promise<void> {
+    try {
+      await this.catalogSealer.seal([publisher])
+    } catch (err) {
+      this.catalogCache().unsealable.add(publisher)
+      process.emitWarning(`${publisher}: ${(err as Error).message}; serving the catalog as last sealed`)
+    }
   }
 
   /** A stored manifest; recently used ones are kept in memory until the catalog changes. */

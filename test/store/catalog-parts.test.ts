@@ -10,6 +10,7 @@ import { buildPart, verifyCatalogFile, type VersionEntry } from '../../src/ips/c
 import { nowCatalogTime } from '../../src/ips/timestamp.js'
 import { CatalogParts } from '../../src/store/catalog-parts.js'
 import { catalogRevision } from '../../src/store/catalog-seal.js'
+import { recordCatalogChange } from '../../src/store/catalog-writer.js'
 import { addToCatalog, ensurePublisher, storePackage } from '../../src/store/publish.js'
 import { Repository } from '../../src/store/repository.js'
 import { tempDir } from '../helpers/depot.js'
@@ -138,4 +139,33 @@ t.test('patching removes stems, down to the last one', async t => {
   const empty = change(new Map([['b', false], ['d', false], ['e', false]]))
   t.equal(empty.bytes.toString(), buildPart('acme', []).bytes.toString())
   t.equal(empty.stemCount, 0)
+})
+
+t.test('a seal that fails leaves the catalog as last sealed, served, until a later change seals', async t => {
+  const [repo] = withRepos(t, 1) as [Repository]
+  publish(repo, 'acme', 'web/nginx', '1.0,5.11:20260101T000000Z')
+  const attrs = await served(repo, 'catalog.attrs')
+  const part = await served(repo, 'catalog.base.C')
+  // A change the sealer cannot sign: an update-log entry whose recorded parts are not JSON.
+  const log = 'update.20260101T00Z.C'
+  const breakLog = (): void => repo.db.transaction(() => {
+    repo.db.prepare("INSERT INTO update_log_entry (publisher, log, stem, version, op_type, op_time, parts) VALUES ('acme', ?, 'web/broken', '1.0', 'add', 0, '{')").run(log)
+    repo.db.prepare("INSERT INTO catalog_stamp (publisher, name, last_modified) VALUES ('acme', ?, 0)").run(log)
+    recordCatalogChange(repo.db, 'acme', new Set([log]), new Set())
+  })()
+  breakLog()
+  const warnings: string[] = []
+  const onWarning = (w: Error): void => { warnings.push(w.message) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  repo.noteWrite()
+  t.ok((await served(repo, 'catalog.attrs')).equals(attrs), 'catalog.attrs as last sealed')
+  t.ok((await served(repo, 'catalog.base.C')).equals(part), 'and the part it lists')
+  await new Promise(resolve => setImmediate(resolve))
+  t.match(warnings.join('\n'), /acme: sealing the catalog failed: .*JSON.*serving the catalog as last sealed/)
+  repo.db.prepare("DELETE FROM update_log_entry WHERE stem = 'web/broken'").run()
+  publish(repo, 'acme', 'web/apache', '1.0,5.11:20260101T000000Z')
+  const healed = verifyCatalogFile(await served(repo, 'catalog.attrs')).data
+  t.equal(healed['package-version-count'], 2, 'the next change is sealed, with the one that failed')
+  t.ok(Object.keys(healed.updates as object).includes(log))
 })
