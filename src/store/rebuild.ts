@@ -3,6 +3,11 @@
  * catalog/1 files (after adding packages that wait for the catalog) and/or
  * the search index. Each publisher is rebuilt in one
  * transaction, so readers see the previous snapshot until it commits.
+ *
+ * A refresh (pkg5's add_content) only adds the packages that wait for the
+ * catalog, as one incremental change, sealed afterwards like a publish: a
+ * pkgrecv into a large catalog ends with one, and must not regenerate it.
+ * The search index needs no refresh: every package is indexed when stored.
  */
 import { NotFoundError } from '../errors.js'
 import { nowCatalogTime } from '../ips/timestamp.js'
@@ -15,6 +20,8 @@ export interface RebuildOptions {
   readonly publisher?: string | null
   readonly catalog: boolean
   readonly index: boolean
+  /** Refresh rather than rebuild. */
+  readonly refresh?: boolean
 }
 
 export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
@@ -25,9 +32,9 @@ export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
       if (opts.catalog) {
         // Packages closed with X-IPkg-Add-To-Catalog: 0 (pkgrecv) join the catalog now, at one op-time.
         addToCatalog(repo.db, name, pendingPackages(repo.db, name), nowCatalogTime())
-        regenerateCatalog(repo.db, name)
+        if (opts.refresh !== true) regenerateCatalog(repo.db, name)
       }
-      if (opts.index) rebuildSearchIndex(repo.db, name)
+      if (opts.index && opts.refresh !== true) rebuildSearchIndex(repo.db, name)
     })()
     repo.noteWrite()
   }

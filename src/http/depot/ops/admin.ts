@@ -8,13 +8,13 @@ import { BadRequestError, NotFoundError } from '../../../errors.js'
 import { rebuild } from '../../../store/rebuild.js'
 import type { OpContext, OpVersion } from '../context.js'
 
-const COMMANDS: Record<string, { catalog: boolean, index: boolean }> = {
-  rebuild: { catalog: true, index: true },
-  'rebuild-packages': { catalog: true, index: false },
-  'rebuild-indexes': { catalog: false, index: true },
-  refresh: { catalog: true, index: true },
-  'refresh-packages': { catalog: true, index: false },
-  'refresh-indexes': { catalog: false, index: true }
+const COMMANDS: Record<string, { catalog: boolean, index: boolean, refresh: boolean }> = {
+  rebuild: { catalog: true, index: true, refresh: false },
+  'rebuild-packages': { catalog: true, index: false, refresh: false },
+  'rebuild-indexes': { catalog: false, index: true, refresh: false },
+  refresh: { catalog: true, index: true, refresh: true },
+  'refresh-packages': { catalog: true, index: false, refresh: true },
+  'refresh-indexes': { catalog: false, index: true, refresh: true }
 }
 
 function submit (ctx: OpContext, cmd: string): unknown {
