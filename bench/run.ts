@@ -209,7 +209,7 @@ try {
   md.push(
     '## Publishing',
     '',
-    '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions; then 10 more, each followed at once by a GET of catalog.attrs, which waits for the seal listing it (the catalog parts signed and catalog.attrs written, in the sealer\'s worker):',
+    '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions; then 10 more, each followed at once by a GET of catalog.attrs, which waits for the seal listing it (the catalog parts signed and catalog.attrs written, in the catalog worker):',
     '',
     '| versions in the catalog | depot start, s | one publish p50 ms | p90 ms | publishes/s | publish + catalog.attrs listing it, p50 ms |',
     '|---:|---:|---:|---:|---:|---:|',

@@ -23,10 +23,10 @@ const MAX_REMEMBERED = 100
 
 export class JobQueue {
   private readonly jobs = new Map<string, Job>()
-  private readonly pending: Array<{ job: Job, run: () => void }> = []
+  private readonly pending: Array<{ job: Job, run: () => Promise<unknown> }> = []
   private running = false
 
-  submit (kind: string, publisher: string | null, run: () => void): Job {
+  submit (kind: string, publisher: string | null, run: () => Promise<unknown>): Job {
     if (this.pending.length + (this.running ? 1 : 0) >= MAX_PENDING) {
       throw new ServiceUnavailableError('Another operation is already in progress; try again later.', 5)
     }
@@ -51,16 +51,13 @@ export class JobQueue {
     if (!item) return
     this.running = true
     item.job.state = 'running'
-    try {
-      item.run()
-      item.job.state = 'done'
-    } catch (err) {
+    void item.run().then(() => { item.job.state = 'done' }, (err: Error) => {
       item.job.state = 'failed'
-      item.job.error = (err as Error).message
-    } finally {
+      item.job.error = err.message
+    }).finally(() => {
       item.job.finishedAt = new Date().toISOString()
       this.running = false
       setImmediate(() => this.next())
-    }
+    })
   }
 }

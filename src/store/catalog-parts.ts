@@ -2,12 +2,12 @@
  * Catalog parts as signed bytes in memory, patched stem by stem.
  *
  * The rows of catalog_part_stem (one serialized fragment per stem) are the
- * stored form of a part; a part's bytes are never written back. The sealer
- * keeps the bytes it last built, for the catalog revision they reflect,
+ * stored form of a part; a part's bytes are never written back. The catalog
+ * worker keeps the bytes it last built, for the catalog revision they reflect,
  * and brings them to a later revision by splicing in the fragments of the
  * stems catalog_change lists; without those changes (pruned, or a full
  * regeneration) it rebuilds the part from its fragments. Bytes live in
- * shared memory, so the sealer's worker hands them to the serving thread
+ * shared memory, so the worker hands them to the serving thread
  * without a copy.
  */
 import { compareCodePoints } from '../ips/canonical-json.js'

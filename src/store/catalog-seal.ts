@@ -7,7 +7,7 @@
  *
  * A seal is computed in one read transaction (prepareSeal: the part bytes
  * and their SHA-1, the expensive half, grow with the catalog) and written
- * in a short write transaction (commitSeal), so the sealer's worker never
+ * in a short write transaction (commitSeal), so the catalog worker never
  * holds the write lock while it hashes.
  */
 import type { JsonValue } from '../ips/canonical-json.js'
@@ -100,7 +100,7 @@ function sealedLog (db: Db, publisher: string, name: string, lastModified: bigin
 
 /**
  * Writes a seal in the caller's transaction, unless one as recent is there
- * already (another sealer got there first); prunes the changes it covers.
+ * already (another process got there first); prunes the changes it covers.
  */
 export function commitSeal (db: Db, seal: Seal): boolean {
   const sealed = db.prepare('SELECT sealed_revision FROM publisher WHERE name = ?').pluck().get(seal.publisher) as number | undefined

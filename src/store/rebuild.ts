@@ -40,3 +40,4 @@ export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
   }
   return names
 }
+

@@ -8,7 +8,8 @@ import path from 'node:path'
 import type { JsonValue } from '../ips/canonical-json.js'
 import { verifyCatalogFile } from '../ips/catalog.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../ips/version.js'
-import { CatalogSealer } from './catalog-sealer.js'
+import { CatalogWorker } from './catalog-worker.js'
+import type { RebuildOptions } from './rebuild.js'
 import { type Db, openDatabase } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { PayloadStore, SHA1_NAME } from './payload-store.js'
@@ -81,7 +82,7 @@ export class Repository {
   private dataVersion = 0
   private dataVersionAt = -Infinity
   private fileCache: { generation: string, files: Map<string, CatalogFile>, revisions: Map<string, { revision: number, sealed: number } | undefined>, unsealable: Set<string> } = { generation: '', files: new Map(), revisions: new Map(), unsealable: new Set() }
-  private sealer: CatalogSealer | undefined
+  private worker: CatalogWorker | undefined
   private payloadCache: { generation: string, lru: ByteLru<{ payload: StoredPayload, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
   private manifestCache: { generation: string, lru: ByteLru<{ manifest: StoredManifest, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
 
@@ -114,14 +115,21 @@ export class Repository {
   }
 
   close (): void {
-    this.sealer?.close()
+    this.worker?.close()
     this.db.close()
   }
 
-  private get catalogSealer (): CatalogSealer {
+  private get catalogWorker (): CatalogWorker {
     // Another write, by the worker's connection: what this one has cached of the catalog is stale.
-    this.sealer ??= new CatalogSealer(this.db.name, () => { this.localWrites++ })
-    return this.sealer
+    this.worker ??= new CatalogWorker(this.dataDir, this.db.name, () => { this.localWrites++ })
+    return this.worker
+  }
+
+  /** A rebuild run off the serving thread (admin/0, the REST API): the depot goes on serving meanwhile. */
+  async rebuildInBackground (opts: RebuildOptions): Promise<string[]> {
+    const names = await this.catalogWorker.rebuild(opts)
+    this.worker?.nudge()
+    return names
   }
 
   /**
@@ -131,7 +139,7 @@ export class Repository {
    * ~2 s to assemble from its fragments).
    */
   async warmCatalog (): Promise<void> {
-    await this.catalogSealer.seal(null)
+    await this.catalogWorker.seal(null)
   }
 
   setting (key: string): string | undefined {
@@ -162,7 +170,7 @@ export class Repository {
   /** Called after every transaction this process commits: catalog changes get sealed in the background. */
   noteWrite (): void {
     this.localWrites++
-    this.sealer?.nudge()
+    this.worker?.nudge()
   }
 
   publishers (): PublisherInfo[] {
@@ -190,7 +198,7 @@ export class Repository {
    * A catalog/1 file as last sealed, kept in memory until the catalog
    * changes. Changes committed before the call are sealed first (a
    * publisher sees its own publish). Parts have no stored body: their bytes
-   * are the sealer's, checked against the stored signature.
+   * are the catalog worker's, checked against the stored signature.
    */
   async catalogFile (publisher: string, name: string): Promise<CatalogFile | undefined> {
     // Each round waits for a seal; another process's commits could outrun a few.
@@ -207,7 +215,7 @@ export class Repository {
       if (r === undefined) return undefined
       let body = r.body
       if (body === null) {
-        const part = this.sealer?.part(publisher, name)
+        const part = this.worker?.part(publisher, name)
         if (part?.signature !== r.signature) {
           if (unsealable.has(publisher)) throw new ServiceUnavailableError('The catalog cannot be signed at the moment; retry later.', 60)
           await this.seal(publisher)
@@ -235,7 +243,7 @@ export class Repository {
    */
   private async seal (publisher: string): Promise<void> {
     try {
-      await this.catalogSealer.seal([publisher])
+      await this.catalogWorker.seal([publisher])
     } catch (err) {
       this.catalogCache().unsealable.add(publisher)
       process.emitWarning(`${publisher}: ${(err as Error).message}; serving the catalog as last sealed`)

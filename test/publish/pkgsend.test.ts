@@ -84,6 +84,8 @@ t.test('publish-pkgrecv-new-publisher.jsonl: pkgrecv into a depot that lacks the
     }
     t.equal(res.status, x.response.status, `${x.request.method} ${p.slice(0, 60)}: status`)
   }
+  // pkgrecv's last request, refresh-packages, is answered at once and run in the background.
+  await running.depot.app.depot.jobs.idle()
   t.equal((await fetchCatalog(running.depot.port, 'example.org')).attrs['package-version-count'], 1, 'listed after refresh-packages')
 })
 

@@ -162,7 +162,7 @@ t.test('a seal that fails leaves the catalog as last sealed, served, until a lat
   t.ok((await served(repo, 'catalog.attrs')).equals(attrs), 'catalog.attrs as last sealed')
   t.ok((await served(repo, 'catalog.base.C')).equals(part), 'and the part it lists')
   await new Promise(resolve => setImmediate(resolve))
-  t.match(warnings.join('\n'), /acme: sealing the catalog failed: .*JSON.*serving the catalog as last sealed/)
+  t.match(warnings.join('\n'), /acme: the catalog worker failed: .*JSON.*serving the catalog as last sealed/)
   repo.db.prepare("DELETE FROM update_log_entry WHERE stem = 'web/broken'").run()
   publish(repo, 'acme', 'web/apache', '1.0,5.11:20260101T000000Z')
   const healed = verifyCatalogFile(await served(repo, 'catalog.attrs')).data

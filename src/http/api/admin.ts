@@ -5,7 +5,6 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '../../errors.js'
-import { rebuild } from '../../store/rebuild.js'
 import type { DepotServices } from '../depot/context.js'
 
 interface RebuildQuery { catalog?: boolean, index?: boolean }
@@ -31,7 +30,7 @@ export async function adminApi (app: FastifyInstance, opts: { depot: DepotServic
     if (publisher !== null && !depot.repo.hasPublisher(publisher)) throw new NotFoundError(`Unknown publisher: ${publisher}`)
     const both = q.catalog === undefined && q.index === undefined
     const what = { catalog: both || q.catalog === true, index: both || q.index === true }
-    return depot.jobs.submit(`rebuild${what.catalog ? '-catalog' : ''}${what.index ? '-index' : ''}`, publisher, () => rebuild(depot.repo, { publisher, ...what }))
+    return depot.jobs.submit(`rebuild${what.catalog ? '-catalog' : ''}${what.index ? '-index' : ''}`, publisher, async () => await depot.repo.rebuildInBackground({ publisher, ...what }))
   }
 
   app.post<{ Params: { publisher: string }, Querystring: RebuildQuery }>('/publishers/:publisher/rebuild', {

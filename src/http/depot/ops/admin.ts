@@ -5,7 +5,6 @@
  * "rebuild" before a handler here runs.
  */
 import { BadRequestError, NotFoundError } from '../../../errors.js'
-import { rebuild } from '../../../store/rebuild.js'
 import type { OpContext, OpVersion } from '../context.js'
 
 const COMMANDS: Record<string, { catalog: boolean, index: boolean, refresh: boolean }> = {
@@ -19,7 +18,7 @@ const COMMANDS: Record<string, { catalog: boolean, index: boolean, refresh: bool
 
 function submit (ctx: OpContext, cmd: string): unknown {
   const what = COMMANDS[cmd]!
-  ctx.depot.jobs.submit(cmd, ctx.prefix, () => rebuild(ctx.depot.repo, { publisher: ctx.prefix, ...what }))
+  ctx.depot.jobs.submit(cmd, ctx.prefix, async () => await ctx.depot.repo.rebuildInBackground({ publisher: ctx.prefix, ...what }))
   return ctx.reply.header('Pragma', 'no-cache').header('Cache-Control', 'no-cache, no-transform, must-revalidate').header('Expires', '0')
     .type('text/plain;charset=utf-8').send('')
 }

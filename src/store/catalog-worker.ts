@@ -1,19 +1,20 @@
 /**
- * The serving thread's side of sealing: asks the worker to seal, and keeps
- * the signed bytes of every part it handed over, which is what catalog
- * parts are served from. A commit only nudges the worker (publishes in a
- * burst share seals); a reader that finds changes not yet sealed waits for
- * a seal that covers them.
+ * The serving thread's side of the catalog worker: asks it to seal or to
+ * rebuild, and keeps the signed bytes of every part it handed over, which
+ * is what catalog parts are served from. A commit only nudges the worker
+ * (publishes in a burst share seals); a reader that finds changes not yet
+ * sealed waits for a seal that covers them.
  */
 import { Worker } from 'node:worker_threads'
 import type { CatalogPart } from './catalog-parts.js'
-import type { SealReply, SealRequest } from './catalog-sealer-worker.js'
+import type { CatalogReply, CatalogRequest } from './catalog-worker-thread.js'
+import type { RebuildOptions } from './rebuild.js'
 
-const WORKER_URL = new URL(`./catalog-sealer-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
+const WORKER_URL = new URL(`./catalog-worker-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
 
-interface Pending { resolve: () => void, reject: (err: Error) => void }
+interface Pending { resolve: (reply: CatalogReply) => void, reject: (err: Error) => void }
 
-export class CatalogSealer {
+export class CatalogWorker {
   private worker: Worker | null = null
   private readonly pending = new Map<number, Pending>()
   private readonly parts = new Map<string, CatalogPart>()
@@ -22,18 +23,28 @@ export class CatalogSealer {
   private nudgeAgain = false
   private closed = false
 
-  /** `onSealed` runs after each seal is written, before anyone waiting for it resumes. */
-  constructor (private readonly dbFile: string, private readonly onSealed: () => void) {}
+  /** `onWrite` runs after each seal or rebuild is written, before anyone waiting for it resumes. */
+  constructor (private readonly dataDir: string, private readonly dbFile: string, private readonly onWrite: () => void) {}
 
   /** Seals every change committed so far to the given publishers (all when null). */
   async seal (publishers: readonly string[] | null): Promise<void> {
+    await this.ask(id => ({ id, seal: publishers }))
+  }
+
+  /** A rebuild (or refresh) of the catalog and/or search index, in the worker; resolves with the publishers done. */
+  async rebuild (opts: RebuildOptions): Promise<string[]> {
+    const reply = await this.ask(id => ({ id, rebuild: opts }))
+    return 'rebuilt' in reply ? reply.rebuilt : []
+  }
+
+  private async ask (request: (id: number) => CatalogRequest): Promise<CatalogReply> {
     if (this.closed) throw new Error('the repository is closed')
     const id = this.nextId++
-    const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }))
+    const done = new Promise<CatalogReply>((resolve, reject) => this.pending.set(id, { resolve, reject }))
     const worker = this.spawned()
     // Someone waits for this worker: the process must not exit under them. Idle, it holds nothing open.
     worker.ref()
-    worker.postMessage({ id, publishers } satisfies SealRequest)
+    worker.postMessage(request(id))
     return await done
   }
 
@@ -63,28 +74,28 @@ export class CatalogSealer {
 
   private spawned (): Worker {
     if (this.worker) return this.worker
-    const w = new Worker(WORKER_URL, { workerData: { dbFile: this.dbFile } })
-    w.on('message', (reply: SealReply) => this.settle(reply))
+    const w = new Worker(WORKER_URL, { workerData: { dataDir: this.dataDir, dbFile: this.dbFile } })
+    w.on('message', (reply: CatalogReply) => this.settle(reply))
     w.on('error', err => { if (this.worker === w) this.worker = null; this.failAll(err) })
-    w.on('exit', code => { if (this.worker === w) { this.worker = null; this.failAll(new Error(`the catalog sealer stopped (exit ${code})`)) } })
+    w.on('exit', code => { if (this.worker === w) { this.worker = null; this.failAll(new Error(`the catalog worker stopped (exit ${code})`)) } })
     w.unref()
     this.worker = w
     return w
   }
 
-  private settle (reply: SealReply): void {
+  private settle (reply: CatalogReply): void {
     const p = this.pending.get(reply.id)
     this.pending.delete(reply.id)
     if (this.pending.size === 0) this.worker?.unref()
-    if ('error' in reply) { p?.reject(new Error(`sealing the catalog failed: ${reply.error}`)); return }
-    for (const s of reply.sealed) {
+    if ('error' in reply) { p?.reject(new Error(`the catalog worker failed: ${reply.error}`)); return }
+    for (const s of 'sealed' in reply ? reply.sealed : []) {
       for (const part of s.parts) {
         const bytes = Buffer.from(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteLength)
         this.parts.set(`${s.publisher}\0${part.name}`, { ...part, bytes })
       }
     }
-    this.onSealed()
-    p?.resolve()
+    this.onWrite()
+    p?.resolve(reply)
   }
 
   private failAll (err: Error): void {
