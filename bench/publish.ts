@@ -18,6 +18,9 @@ export interface PublishResult {
   readonly perSecond: number
   /** A publish followed at once by catalog.attrs, which waits for the seal that lists it. */
   readonly visibleP50: number
+  /** An admin rebuild of the catalog, and the slowest catalog.attrs a reader polling meanwhile got. */
+  readonly rebuildSeconds: number
+  readonly slowestReadDuringRebuild: number
 }
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
@@ -40,13 +43,13 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
   const issuer = await LocalIssuer.start()
   await issuer.addKey('k1')
   const config = path.join(o.dataDir, '..', `publish-${o.port}.toml`)
-  fs.writeFileSync(config, depotConfigToml(o.port, o.dataDir, o.seed, `[auth]\nresource = "https://depot.bench"\n[[auth.issuers]]\nid = "bench"\nissuer = "${issuer.url}"\naudiences = ["https://depot.bench"]\nalgorithms = ["RS256"]\ntoken_type = "at+jwt"\nscopes_claim = "/scope"\npublishers_claim = "/depot_publishers"\n[auth.issuers.actions]\npublish = ["depot:publish"]\n`))
+  fs.writeFileSync(config, depotConfigToml(o.port, o.dataDir, o.seed, `[auth]\nresource = "https://depot.bench"\n[[auth.issuers]]\nid = "bench"\nissuer = "${issuer.url}"\naudiences = ["https://depot.bench"]\nalgorithms = ["RS256"]\ntoken_type = "at+jwt"\nscopes_claim = "/scope"\npublishers_claim = "/depot_publishers"\n[auth.issuers.actions]\npublish = ["depot:publish"]\nrebuild = ["depot:rebuild"]\n`))
   const started = Date.now()
   const depot: ChildProcess = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'serve', '--config', config], { stdio: 'inherit' })
   try {
     await waitForHttp(`http://127.0.0.1:${o.port}/versions/0/`, 1800)
     const startSeconds = (Date.now() - started) / 1000
-    const token = await issuer.sign({ aud: 'https://depot.bench', scope: 'depot:publish', depot_publishers: ['bench'], exp: Math.floor(Date.now() / 1000) + 3600 })
+    const token = await issuer.sign({ aud: 'https://depot.bench', scope: 'depot:publish depot:rebuild', depot_publishers: ['bench'], exp: Math.floor(Date.now() / 1000) + 3600 })
     const publish = async (i: number): Promise<void> => {
       const content = Buffer.from(`bench payload ${o.versions} ${i}\n`)
       const form = new FormData()
@@ -78,10 +81,31 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
       count = now
     }
     const p = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!
-    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5) }
+    const rebuild = await rebuildWhileReading(`http://127.0.0.1:${o.port}`, token)
+    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), ...rebuild }
   } finally {
     depot.kill('SIGTERM')
     await new Promise(resolve => depot.once('exit', resolve))
     await issuer.close()
   }
+}
+
+/** Starts an admin rebuild of the catalog and reads catalog.attrs until it is done: the depot must go on answering meanwhile. */
+async function rebuildWhileReading (base: string, token: string): Promise<{ rebuildSeconds: number, slowestReadDuringRebuild: number }> {
+  const authorization = `Bearer ${token}`
+  const started = performance.now()
+  const res = await fetch(`${base}/api/v1/publishers/bench/rebuild?catalog=true&index=false`, { method: 'POST', headers: { authorization } })
+  if (res.status !== 202) throw new Error(`rebuild refused: ${res.status} ${await res.text()}`)
+  const { id } = await res.json() as { id: string }
+  let slowest = 0
+  for (;;) {
+    const read = performance.now()
+    await (await fetch(`${base}/bench/catalog/1/catalog.attrs`)).arrayBuffer()
+    slowest = Math.max(slowest, performance.now() - read)
+    const { state } = await (await fetch(`${base}/api/v1/jobs/${id}`)).json() as { state: string }
+    if (state === 'failed') throw new Error('the rebuild failed')
+    if (state === 'done') break
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  return { rebuildSeconds: (performance.now() - started) / 1000, slowestReadDuringRebuild: slowest }
 }

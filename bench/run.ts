@@ -214,6 +214,12 @@ try {
     '| versions in the catalog | depot start, s | one publish p50 ms | p90 ms | publishes/s | publish + catalog.attrs listing it, p50 ms |',
     '|---:|---:|---:|---:|---:|---:|',
     ...publishRows.map(r => `| ${r.versions} | ${r.startSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} | ${r.visibleP50.toFixed(1)} |`),
+    '',
+    'Then an admin rebuild of the catalog (`POST /api/v1/publishers/bench/rebuild?catalog=true`, run in the catalog worker) while a reader polls `catalog.attrs`:',
+    '',
+    '| versions in the catalog | rebuild, s | slowest catalog.attrs meanwhile, ms |',
+    '|---:|---:|---:|',
+    ...publishRows.map(r => `| ${r.versions} | ${r.rebuildSeconds.toFixed(1)} | ${r.slowestReadDuringRebuild.toFixed(1)} |`),
     ''
   )
   fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.join('\n'))
