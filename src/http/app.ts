@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { DepotConfig } from '../config.js'
-import { DepotError } from '../errors.js'
+import { DepotError, ServiceUnavailableError } from '../errors.js'
 import type { Repository } from '../store/repository.js'
 import { ByteLru } from '../lru.js'
 import type { DepotServices } from './depot/context.js'
@@ -100,7 +100,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
 }
 
 /** The one place errors become responses: XHTML for pkg(5) operations, problem+json for the REST API. */
-function renderError (err: FastifyError | DepotError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+function renderError (thrown: FastifyError | DepotError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+    // SQLite's lock held by another writer (a rebuild, an import) past the busy timeout: nothing was written.
+    const err = (thrown as { code?: unknown }).code === 'SQLITE_BUSY' ? new ServiceUnavailableError('The repository is busy with another write (a rebuild or an import); retry shortly.', 5) : thrown
     const status = err instanceof DepotError ? err.status : (err.statusCode ?? 500)
     const message = err instanceof DepotError || status < 500 ? err.message : 'The server encountered an internal error.'
     if (status >= 500 && !(err instanceof DepotError)) req.log.error({ err }, 'request failed')

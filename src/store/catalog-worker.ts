@@ -53,7 +53,7 @@ export class CatalogWorker {
     if (this.closed) return
     if (this.nudging) { this.nudgeAgain = true; return }
     this.nudging = true
-    // A failed background seal is retried by the next reader, who sees its error.
+    // A failed background seal is tried again by the next reader (see Repository.catalogFile).
     this.seal(null).catch(() => {}).finally(() => {
       this.nudging = false
       if (this.nudgeAgain) { this.nudgeAgain = false; this.nudge() }

@@ -22,13 +22,14 @@ function findSchemaDir (): string {
 }
 const SCHEMA_DIR = findSchemaDir()
 
-export function openDatabase (file: string, opts: { readonly?: boolean } = {}): Db {
+/** `busyTimeoutMs`: how long a write waits for another connection's, blocking its thread meanwhile. */
+export function openDatabase (file: string, opts: { readonly?: boolean, busyTimeoutMs?: number } = {}): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true })
   const db = new Database(file, { readonly: opts.readonly ?? false })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
-  db.pragma('busy_timeout = 5000')
+  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`)
   if (!opts.readonly) migrate(db)
   return db
 }

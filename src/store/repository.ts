@@ -1,8 +1,9 @@
 /**
  * The repository as the HTTP layer sees it: publishers, catalog files,
- * manifests and payloads, read through prepared statements. Everything
- * here is a lookup; changes go through the importer and (later) the
- * publisher, which own their transactions.
+ * manifests and payloads, read through prepared statements. Changes go
+ * through the importer and the publisher, which own their transactions;
+ * sealing the catalog after them, and admin rebuilds, go to the catalog
+ * worker (catalog-worker.ts), started on first need.
  */
 import path from 'node:path'
 import type { JsonValue } from '../ips/canonical-json.js'
@@ -53,6 +54,7 @@ export interface PackageVersion {
 }
 
 const DATA_VERSION_TTL_MS = 100
+const SERVING_BUSY_TIMEOUT_MS = 1000
 const MANIFEST_CACHE_BYTES = 32 * 1024 * 1024
 const PAYLOAD_CACHE_BYTES = 8 * 1024 * 1024
 
@@ -88,7 +90,9 @@ export class Repository {
 
   constructor (dataDir: string, opts: { readonly?: boolean } = {}) {
     this.dataDir = dataDir
-    this.db = openDatabase(path.join(dataDir, 'depot.sqlite'), opts)
+    // The serving thread waits at most a second for another connection's write (a rebuild, an import):
+    // better a 503 the client retries than a stalled depot.
+    this.db = openDatabase(path.join(dataDir, 'depot.sqlite'), { ...opts, busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS })
     this.payloads = new PayloadStore(dataDir)
     this.stmt = {
       publishers: this.db.prepare('SELECT name, catalog_created, catalog_last_modified, repository FROM publisher ORDER BY name'),

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
+import Database from 'better-sqlite3'
 import t from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
 import { checkSignature, fetchCatalog } from '../helpers/client-catalog.js'
@@ -128,4 +129,29 @@ t.test('concurrent publishes, to one publisher and to another, all land and the 
   t.ok(seen.length > 0 && seen.every((n, i) => i === 0 || n >= seen[i - 1]!), `versions seen by a reader during the publishes never decrease: ${seen.join(',')}`)
   t.equal((await fetchCatalog(depot.port, 'test')).attrs['package-version-count'], before + 12)
   t.equal((await fetchCatalog(depot.port, 'example.org')).attrs['package-version-count'], 6)
+})
+
+t.test('a publish while another writer holds the repository answers 503 with Retry-After, and loses nothing', async t => {
+  // What an import or a rebuild in another process does for seconds: hold SQLite's write lock.
+  const other = new Database(path.join(depot.dataDir, 'depot.sqlite'))
+  t.teardown(() => { if (other.open) other.close() })
+  const content = Buffer.from('published while the repository was busy\n')
+  const publish = async (): Promise<Response> => {
+    const form = new FormData()
+    form.append('manifest', `set name=pkg.fmri value=example/busy@1.0\nfile ${sha1(content)} path=opt/busy mode=0444 owner=root group=bin\n`)
+    form.append(sha1(content), new Blob([new Uint8Array(content)]), sha1(content))
+    return await fetch(`${depot.url}/api/v1/publishers/test/packages`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
+  }
+  const versions = async (): Promise<unknown> => (await fetchCatalog(depot.port, 'test')).attrs['package-version-count']
+  const before = await versions()
+  other.exec('BEGIN IMMEDIATE')
+  const busy = await publish()
+  other.exec('ROLLBACK')
+  t.equal(busy.status, 503)
+  t.equal(busy.headers.get('retry-after'), '5')
+  t.match((await busy.json() as { detail: string }).detail, /busy with another write/)
+  t.equal(await versions(), before, 'nothing was published')
+  const retried = await publish()
+  t.equal(retried.status, 201, 'the retry publishes')
+  t.equal(await versions(), (before as number) + 1)
 })
