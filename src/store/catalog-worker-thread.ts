@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { type CatalogPart, CatalogParts } from './catalog-parts.js'
 import { commitSeal, prepareSeal } from './catalog-seal.js'
 import { openDatabase } from './db.js'
+import { releaseReplacedParts } from './release-memory.js'
 import { rebuild, type RebuildOptions } from './rebuild.js'
 import { Repository } from './repository.js'
 
@@ -46,7 +47,9 @@ function answer (req: CatalogRequest): CatalogReply {
 
 parentPort!.on('message', (req: CatalogRequest) => {
   try {
-    parentPort!.postMessage(answer(req))
+    const reply = answer(req)
+    parentPort!.postMessage(reply)
+    if (!('sealed' in reply) || reply.sealed.some(s => s.parts.length > 0)) releaseReplacedParts('sync')
   } catch (err) {
     parentPort!.postMessage({ id: req.id, error: (err as Error).message } satisfies CatalogReply)
   }

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads'
 import type { CatalogPart } from './catalog-parts.js'
 import type { CatalogReply, CatalogRequest } from './catalog-worker-thread.js'
 import type { RebuildOptions } from './rebuild.js'
+import { releaseReplacedParts } from './release-memory.js'
 
 const WORKER_URL = new URL(`./catalog-worker-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
 
@@ -97,13 +98,17 @@ export class CatalogWorker {
     this.pending.delete(reply.id)
     if (this.pending.size === 0) this.worker?.unref()
     if ('error' in reply) { p?.reject(new Error(`the catalog worker failed: ${reply.error}`)); return }
+    let replaced = false
     for (const s of 'sealed' in reply ? reply.sealed : []) {
       for (const part of s.parts) {
         const bytes = Buffer.from(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteLength)
+        replaced ||= this.parts.has(`${s.publisher}\0${part.name}`)
         this.parts.set(`${s.publisher}\0${part.name}`, { ...part, bytes })
       }
     }
+    // Forgets the replaced bytes (catalog files cached for the old generation) before collecting them.
     this.onWrite()
+    if (replaced) releaseReplacedParts('async')
     p?.resolve(reply)
   }
 
