@@ -21,6 +21,13 @@ export interface PublishResult {
   /** An admin rebuild of the catalog, and the slowest catalog.attrs a reader polling meanwhile got. */
   readonly rebuildSeconds: number
   readonly slowestReadDuringRebuild: number
+  /** The depot's highest RSS through all of the above. */
+  readonly peakRssMiB: number
+}
+
+export function rssMiB (child: ChildProcess): number {
+  const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024
 }
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
@@ -49,6 +56,8 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
   try {
     await waitForHttp(`http://127.0.0.1:${o.port}/versions/0/`, 1800)
     const startSeconds = (Date.now() - started) / 1000
+    let peakRssMiB = 0
+    const sampler = setInterval(() => { try { peakRssMiB = Math.max(peakRssMiB, rssMiB(depot)) } catch { /* the depot has exited */ } }, 100).unref()
     const token = await issuer.sign({ aud: 'https://depot.bench', scope: 'depot:publish depot:rebuild', depot_publishers: ['bench'], exp: Math.floor(Date.now() / 1000) + 3600 })
     const publish = async (i: number): Promise<void> => {
       const content = Buffer.from(`bench payload ${o.versions} ${i}\n`)
@@ -82,7 +91,8 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
     }
     const p = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!
     const rebuild = await rebuildWhileReading(`http://127.0.0.1:${o.port}`, token)
-    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), ...rebuild }
+    clearInterval(sampler)
+    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), ...rebuild, peakRssMiB }
   } finally {
     depot.kill('SIGTERM')
     await new Promise(resolve => depot.once('exit', resolve))

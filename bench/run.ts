@@ -22,18 +22,13 @@ import { generateCorpus } from './corpus.js'
 import { load, LOAD_TOOL, type LoadResult } from './load.js'
 import { NGINX, startPayloadNginx } from './nginx.js'
 import { freePort } from '../test/helpers/nginx.js'
-import { depotConfigToml, publishBench, type PublishResult, waitForHttp } from './publish.js'
+import { depotConfigToml, publishBench, type PublishResult, rssMiB, waitForHttp } from './publish.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const SKIP_L = process.env.BENCH_SKIP_L === '1'
 const CLI = path.join(ROOT, 'dist/src/cli.js')
-
-function rssMiB (child: ChildProcess): number {
-  const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024
-}
 
 function depotConfig (work: string, name: string, port: number, dataDir: string, seed: string): string {
   const file = path.join(work, `${name}.toml`)
@@ -211,11 +206,11 @@ try {
     '',
     '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions; then 10 more, each followed at once by a GET of catalog.attrs, which waits for the seal listing it (the catalog parts signed and catalog.attrs written, in the catalog worker):',
     '',
-    '| versions in the catalog | depot start, s | one publish p50 ms | p90 ms | publishes/s | publish + catalog.attrs listing it, p50 ms |',
-    '|---:|---:|---:|---:|---:|---:|',
-    ...publishRows.map(r => `| ${r.versions} | ${r.startSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} | ${r.visibleP50.toFixed(1)} |`),
+    '| versions in the catalog | depot start, s | one publish p50 ms | p90 ms | publishes/s | publish + catalog.attrs listing it, p50 ms | peak RSS, MiB |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...publishRows.map(r => `| ${r.versions} | ${r.startSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} | ${r.visibleP50.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`),
     '',
-    'Then an admin rebuild of the catalog (`POST /api/v1/publishers/bench/rebuild?catalog=true`, run in the catalog worker) while a reader polls `catalog.attrs`:',
+    'Then an admin rebuild of the catalog (`POST /api/v1/publishers/bench/rebuild?catalog=true`, run in the catalog worker) while a reader polls `catalog.attrs`. Peak RSS above is the depot\'s highest, sampled every 100 ms through the publishes, the reads and the rebuild:',
     '',
     '| versions in the catalog | rebuild, s | slowest catalog.attrs meanwhile, ms |',
     '|---:|---:|---:|',
