@@ -43,6 +43,12 @@ export function catalogRevision (db: Db, publisher: string): PublisherRevision |
     catalog_created AS created, catalog_last_modified AS lastModified, catalog_format AS format FROM publisher WHERE name = ?`).get(publisher) as PublisherRevision | undefined
 }
 
+/** Each catalog file of a publisher (catalog.attrs aside) with its last-modified op-time. */
+export function catalogStamps (db: Db, publisher: string): Map<string, bigint> {
+  const rows = db.prepare('SELECT name, last_modified FROM catalog_stamp WHERE publisher = ?').all(publisher) as Array<{ name: string, last_modified: number }>
+  return new Map(rows.map(r => [r.name, BigInt(r.last_modified)]))
+}
+
 function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
   const rows = db.prepare('SELECT stem, version, op_type, op_time, parts FROM update_log_entry WHERE publisher = ? AND log = ? ORDER BY id')
     .all(publisher, log) as Array<{ stem: string, version: string, op_type: 'add' | 'remove', op_time: number, parts: string }>
@@ -57,8 +63,7 @@ function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
 export function prepareSeal (db: Db, parts: CatalogParts, publisher: string): { seal: Seal | null, revision: number, parts: CatalogPart[] } {
   const pub = catalogRevision(db, publisher)
   if (pub === undefined) throw new Error(`no publisher ${publisher}`)
-  const stamps = new Map((db.prepare('SELECT name, last_modified FROM catalog_stamp WHERE publisher = ?').all(publisher) as Array<{ name: string, last_modified: number }>)
-    .map(r => [r.name, BigInt(r.last_modified)]))
+  const stamps = catalogStamps(db, publisher)
   const current = [...stamps.keys()].filter(name => PART_NAME.test(name)).map(name => parts.advance(publisher, name, pub))
   if (pub.sealed === pub.revision) return { seal: null, revision: pub.revision, parts: current }
 
@@ -124,8 +129,7 @@ export function commitSeal (db: Db, seal: Seal): boolean {
 }
 
 /** Prepares and commits a seal in the caller's (write) transaction. */
-export function sealCatalog (db: Db, parts: CatalogParts, publisher: string): CatalogPart[] {
-  const { seal, parts: current } = prepareSeal(db, parts, publisher)
+export function sealCatalog (db: Db, parts: CatalogParts, publisher: string): void {
+  const { seal } = prepareSeal(db, parts, publisher)
   if (seal) commitSeal(db, seal)
-  return current
 }

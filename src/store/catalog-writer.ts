@@ -9,15 +9,8 @@
 import type { JsonValue } from '../ips/canonical-json.js'
 import { type CatalogFormat, partFragment, PART_NAME, type VersionEntry } from '../ips/catalog.js'
 import { CatalogParts } from './catalog-parts.js'
-import { sealCatalog } from './catalog-seal.js'
+import { catalogStamps, sealCatalog } from './catalog-seal.js'
 import type { Db } from './db.js'
-
-interface StampRow { name: string, last_modified: number }
-
-export function catalogStamps (db: Db, publisher: string): Map<string, bigint> {
-  const rows = db.prepare('SELECT name, last_modified FROM catalog_stamp WHERE publisher = ?').all(publisher) as StampRow[]
-  return new Map(rows.map(r => [r.name, BigInt(r.last_modified)]))
-}
 
 /** The entries of a part, for one stem or for all. */
 function entries (db: Db, publisher: string, part: string, stem: string | null): VersionEntry[] {
