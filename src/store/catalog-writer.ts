@@ -7,9 +7,9 @@
  * for a publish and at once for a full regeneration.
  */
 import type { JsonValue } from '../ips/canonical-json.js'
-import { type CatalogFormat, partFragment, PART_NAME, type VersionEntry } from '../ips/catalog.js'
+import { partFragment, PART_NAME, type VersionEntry } from '../ips/catalog.js'
 import { CatalogParts } from './catalog-parts.js'
-import { catalogStamps, sealCatalog } from './catalog-seal.js'
+import { catalogRevision, catalogStamps, sealCatalog } from './catalog-seal.js'
 import type { Db } from './db.js'
 
 /** The entries of a part, for one stem or for all. */
@@ -26,10 +26,6 @@ function entries (db: Db, publisher: string, part: string, stem: string | null):
   return rows.map(r => ({ stem: r.stem, version: r.version, entry: { actions: JSON.parse(r.actions) as JsonValue } }))
 }
 
-function formatOf (db: Db, publisher: string): CatalogFormat {
-  return db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat
-}
-
 /** The next catalog revision of a publisher, taken by the caller's transaction. */
 function nextRevision (db: Db, publisher: string): number {
   return db.prepare('UPDATE publisher SET catalog_revision = catalog_revision + 1 WHERE name = ? RETURNING catalog_revision').pluck().get(publisher) as number
@@ -41,7 +37,7 @@ function nextRevision (db: Db, publisher: string): number {
  * publish, independent of the catalog's size.
  */
 export function recordCatalogChange (db: Db, publisher: string, files: ReadonlySet<string>, stems: ReadonlySet<string>): void {
-  const format = formatOf(db, publisher)
+  const { format } = catalogRevision(db, publisher)!
   const revision = nextRevision(db, publisher)
   const change = db.prepare('INSERT INTO catalog_change (publisher, revision, name, stem) VALUES (?, ?, ?, ?)')
   const upsert = db.prepare(`INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, ?, ?, ?, ?)
@@ -64,7 +60,7 @@ export function recordCatalogChange (db: Db, publisher: string, files: ReadonlyS
  * publisher): when it commits, readers see the whole new catalog.
  */
 export function regenerateCatalog (db: Db, publisher: string): void {
-  const format = formatOf(db, publisher)
+  const { format } = catalogRevision(db, publisher)!
   db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ?').run(publisher)
   const insert = db.prepare('INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, ?, ?, ?, ?)')
   for (const part of catalogStamps(db, publisher).keys()) {
