@@ -14,6 +14,7 @@ import { removeLogin } from './login/credentials.js'
 import { browserLogin, clientCredentialsLogin, deviceLogin, depotLoginInfo } from './login/oauth.js'
 import { chooseTokenSource, TokenProvider } from './login/token-source.js'
 import { expireTransactions, sweepOrphanPayloads } from './store/maintenance.js'
+import { DataDirLock } from './store/data-lock.js'
 import { publishPackage } from './publish-cli.js'
 import { addPublisher } from './store/publish.js'
 import { rebuild } from './store/rebuild.js'
@@ -57,7 +58,20 @@ function progressPrinter (): ((p: ImportProgress) => void) | undefined {
   }
 }
 
+/** Every writer holds the data directory's lock for as long as it has the repository open. */
+async function withRepository<T> (cfg: DepotConfig, command: string, fn: (repo: Repository) => Promise<T> | T): Promise<T> {
+  const lock = DataDirLock.acquire(cfg.storage.dataDir, command)
+  try {
+    const repo = new Repository(cfg.storage.dataDir)
+    try { return await fn(repo) } finally { repo.close() }
+  } finally {
+    lock.release()
+  }
+}
+
 async function serve (cfg: DepotConfig): Promise<void> {
+  // Held until the process exits: the sweeps below may only run with no other writer on the directory.
+  const lock = DataDirLock.acquire(cfg.storage.dataDir, 'serve')
   const repo = new Repository(cfg.storage.dataDir)
   repo.payloads.sweepTemporary()
   const idleMs = cfg.publish.transactionIdleHours * 3600_000
@@ -72,6 +86,7 @@ async function serve (cfg: DepotConfig): Promise<void> {
   const close = async (): Promise<void> => {
     await app.close()
     repo.close()
+    lock.release()
     process.exit(0)
   }
   process.once('SIGINT', () => { void close() })
@@ -136,39 +151,27 @@ async function main (argv: string[]): Promise<number> {
       return -1
     case 'import': {
       if (positionals.length !== 1) throw new Error(USAGE)
-      const cfg = configFrom(values)
-      const repo = new Repository(cfg.storage.dataDir)
-      try {
+      await withRepository(configFrom(values), 'import', async repo => {
         const results = await importRepository(repo, positionals[0]!, { replace: values.replace ?? false, onProgress: progressPrinter() })
         for (const r of results) console.log(r.unchanged ? `${r.name}: already imported, unchanged` : `${r.name}: ${r.packages} packages, ${r.payloads} payloads`)
-      } finally {
-        repo.close()
-      }
+      })
       return 0
     }
     case 'rebuild': {
-      const cfg = configFrom(values)
-      const repo = new Repository(cfg.storage.dataDir)
-      try {
+      await withRepository(configFrom(values), 'rebuild', repo => {
         // Neither flag means both, as `pkgrepo rebuild` without --no-index/--no-catalog.
         const both = !values.catalog && !values.index
         const done = rebuild(repo, { publisher: values.publisher ?? null, catalog: both || (values.catalog ?? false), index: both || (values.index ?? false) })
         console.log(`rebuilt ${done.join(', ')}`)
-      } finally {
-        repo.close()
-      }
+      })
       return 0
     }
     case 'add-publisher': {
       if (positionals.length !== 1) throw new Error(USAGE)
-      const cfg = configFrom(values)
-      const repo = new Repository(cfg.storage.dataDir)
-      try {
+      await withRepository(configFrom(values), 'add-publisher', repo => {
         addPublisher(repo, positionals[0]!, values.default ?? false)
         console.log(`publisher ${positionals[0]} ready${values.default ? ' (default)' : ''}`)
-      } finally {
-        repo.close()
-      }
+      })
       return 0
     }
     case 'publish': {

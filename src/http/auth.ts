@@ -98,6 +98,11 @@ export class AuthGuard {
     return granted!
   }
 
+  /** Whether the principal holds the admin role: every publisher, every action. */
+  isAdmin (p: Principal): boolean {
+    try { authorize(p, this.cfg.bindings, null, 'rebuild'); return true } catch (err) { if (err instanceof DepotError) return false; throw err }
+  }
+
   /** Every (publisher, action) the request's token is granted, for whoami. */
   async grants (req: FastifyRequest): Promise<{ principal: Principal, admin: boolean, publishers: Record<string, DepotAction[]> }> {
     const principal = await this.check(req, { publisher: null, action: 'publish', authenticateOnly: true })

@@ -36,18 +36,21 @@ export class NoTransactionError extends BadRequestError {
   constructor (id: string) { super(`No transaction matching '${id}' could be found.`, 'ERR_NO_TRANSACTION') }
 }
 
-interface TransactionRow { id: string, publisher: string, stem: string, version: string, manifest: string, kind: 'open' | 'append' }
-
-/** The publisher a transaction id names ("<epoch>_<quoted FMRI>"), without looking it up. */
-export function transactionPublisher (id: string): string | null {
-  const us = id.indexOf('_')
-  if (us === -1) return null
-  try {
-    return parseFmri(decodeURIComponent(id.slice(us + 1))).publisher
-  } catch {
-    return null
-  }
+/** Another subject's transaction: 400, as every publication error (the client shows the message). */
+export class NotTransactionOwnerError extends BadRequestError {
+  constructor (id: string) { super(`Transaction '${id}' was opened by another token subject; only that subject can use it (and the admin role abandon it).`, 'ERR_NOT_TRANSACTION_OWNER') }
 }
+
+/**
+ * Who acts on a transaction: "<issuer> <subject>" of the token, and
+ * whether it holds the admin role (which may abandon any transaction).
+ */
+export interface TransactionCaller {
+  readonly subject: string
+  readonly admin: boolean
+}
+
+interface TransactionRow { id: string, publisher: string, stem: string, version: string, manifest: string, kind: 'open' | 'append', subject: string | null }
 
 /** pkg5 compares transaction ids in their quote(s, safe="") form. */
 export function normalizeTransactionId (decoded: string): string {
@@ -59,10 +62,23 @@ export class Publications {
 
   private get db () { return this.repo.db }
 
-  private row (id: string): TransactionRow {
-    const r = this.db.prepare('SELECT id, publisher, stem, version, manifest, kind FROM pub_transaction WHERE id = ?').get(id) as TransactionRow | undefined
+  /** An open transaction of this caller (or, with `mayAbandon`, of anyone for an admin). */
+  private row (id: string, caller: TransactionCaller, mayAbandon = false): TransactionRow {
+    const r = this.db.prepare('SELECT id, publisher, stem, version, manifest, kind, subject FROM pub_transaction WHERE id = ?').get(id) as TransactionRow | undefined
     if (!r) throw new NoTransactionError(id)
+    if (r.subject !== caller.subject && !(mayAbandon && caller.admin)) throw new NotTransactionOwnerError(id)
     return r
+  }
+
+  /** The publisher of an open transaction, or null: what a token must be granted to act on it. */
+  publisherOf (id: string): string | null {
+    return (this.db.prepare('SELECT publisher FROM pub_transaction WHERE id = ?').pluck().get(id) as string | undefined) ?? null
+  }
+
+  /** Refuses another subject's transaction before any body is read; an unknown id is left to the op's own error. */
+  owned (id: string, caller: TransactionCaller): void {
+    const subject = this.db.prepare('SELECT subject FROM pub_transaction WHERE id = ?').pluck().get(id) as string | null | undefined
+    if (subject !== undefined && subject !== caller.subject) throw new NotTransactionOwnerError(id)
   }
 
   private touch (id: string, appended: string): void {
@@ -70,17 +86,15 @@ export class Publications {
   }
 
   /** open/0: the FMRI gets its timestamp now, unless it brings one (pkgrecv). */
-  open (fmriText: string, clientRelease: string | undefined, defaultPublisher: string | null, subject: string | null): { id: string, fmri: string } {
+  open (fmriText: string, clientRelease: string | undefined, defaultPublisher: string | null, caller: TransactionCaller): { id: string, fmri: string } {
     if (fmriText === '') throw new BadRequestError('A valid package FMRI must be specified.')
     if (!clientRelease) throw new BadRequestError("The specified client_release is invalid: ''")
     const parsed = parseFmri(fmriText, clientRelease)
     if (!parsed.version) throw new BadRequestError(`'The specified FMRI, '${formatFmri(parsed)}', has an invalid version.`)
     const publisher = parsed.publisher ?? defaultPublisher
     if (publisher === null) throw new BadRequestError(`The specified FMRI, '${formatFmri(parsed)}', must include the publisher prefix as the repository has no default publisher.`)
-    if (subject !== null) {
-      const open = this.db.prepare('SELECT COUNT(*) FROM pub_transaction WHERE subject = ?').pluck().get(subject) as number
-      if (open >= this.limits.maxOpenPerSubject) throw new BadRequestError(`Too many open transactions (${open}); close or abandon some first.`)
-    }
+    const open = this.db.prepare('SELECT COUNT(*) FROM pub_transaction WHERE subject = ?').pluck().get(caller.subject) as number
+    if (open >= this.limits.maxOpenPerSubject) throw new BadRequestError(`Too many open transactions (${open}); close or abandon some first.`)
     let version = parsed.version
     if (version.timestamp === null) {
       let t = nowCatalogTime()
@@ -100,13 +114,13 @@ export class Publications {
     ensurePublisher(this.db, publisher, nowCatalogTime())
     this.repo.noteWrite()
     const inserted = this.db.prepare(`INSERT INTO pub_transaction (id, publisher, stem, version, subject, created, touched)
-      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(id, publisher, parsed.stem, formatVersion(version), subject, Date.now(), Date.now())
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(id, publisher, parsed.stem, formatVersion(version), caller.subject, Date.now(), Date.now())
     if (inserted.changes === 0) throw new BadRequestError(`Transaction ID '${id}' is already open.`)
     return { id, fmri: full }
   }
 
   /** append/0 (pkgsign): a transaction that may only add signature actions to a published package. */
-  append (fmriText: string, clientRelease: string | undefined, defaultPublisher: string | null, subject: string | null): { id: string } {
+  append (fmriText: string, clientRelease: string | undefined, defaultPublisher: string | null, caller: TransactionCaller): { id: string } {
     if (fmriText === '') throw new BadRequestError('A valid package FMRI must be specified.')
     if (!clientRelease) throw new BadRequestError("The specified client_release is invalid: ''")
     const parsed = parseFmri(fmriText, clientRelease)
@@ -117,7 +131,7 @@ export class Publications {
     const epoch = Number(parseCatalogTime(parsed.version.timestamp) / 1_000_000n)
     const id = `${epoch}_${pyQuote(shown)}`
     const inserted = this.db.prepare(`INSERT INTO pub_transaction (id, publisher, stem, version, subject, created, touched, kind)
-      VALUES (?, ?, ?, ?, ?, ?, ?, 'append') ON CONFLICT DO NOTHING`).run(id, publisher, parsed.stem, formatVersion(parsed.version), subject, Date.now(), Date.now())
+      VALUES (?, ?, ?, ?, ?, ?, ?, 'append') ON CONFLICT DO NOTHING`).run(id, publisher, parsed.stem, formatVersion(parsed.version), caller.subject, Date.now(), Date.now())
     if (inserted.changes === 0) throw new BadRequestError(`Transaction ID '${id}' is already open.`)
     return { id }
   }
@@ -127,13 +141,13 @@ export class Publications {
   }
 
   /** add/0: one action from X-IPkg-SetAttr headers, its payload (raw) in the body. */
-  async addAction (id: string, type: string, attrs: Record<string, string | string[]>, payloadFile: string | null): Promise<void> {
+  async addAction (id: string, caller: TransactionCaller, type: string, attrs: Record<string, string | string[]>, payloadFile: string | null): Promise<void> {
     if (!(ACTION_TYPES as readonly string[]).includes(type) || type === 'unknown') throw new BadRequestError(`The specified Action Type, '${type}', is not valid.`)
     const { hash, ...rest } = attrs
     let action: Action = { type: type as ActionType, hash: typeof hash === 'string' ? hash : null, attrs: rest }
     if (payloadFile !== null) action.attrs['pkg.size'] = String((await fs.promises.stat(payloadFile)).size)
     validateAction(action, { payloadPending: payloadFile !== null })
-    this.onlySignatures(this.row(id), [action])
+    this.onlySignatures(this.row(id, caller), [action])
     if (payloadFile !== null) {
       const raw = await fs.promises.readFile(payloadFile)
       const gz = pkgGzip(raw)
@@ -143,7 +157,7 @@ export class Publications {
     }
     validateAction(action)
     const line = formatAction(action) + '\n'
-    validatePackage(parseManifest(this.row(id).manifest + line), false)
+    validatePackage(parseManifest(this.row(id, caller).manifest + line), false)
     this.touch(id, line)
   }
 
@@ -160,8 +174,8 @@ export class Publications {
   }
 
   /** file/1 POST with basename: the client's gzip bytes, kept as they are once they prove to hold that content. */
-  async addFile (id: string, basename: string | undefined, bodyFile: string | null): Promise<void> {
-    this.row(id)
+  async addFile (id: string, caller: TransactionCaller, basename: string | undefined, bodyFile: string | null): Promise<void> {
+    this.row(id, caller)
     if (bodyFile === null) throw new BadRequestError('A payload must be sent in the body.')
     if (basename === undefined) {
       const raw = await fs.promises.readFile(bodyFile)
@@ -181,8 +195,8 @@ export class Publications {
   }
 
   /** manifest/1 POST: the manifest text (gzip, or raw), appended after the depot's pkg.fmri line. */
-  addManifest (id: string, body: Buffer): void {
-    this.row(id)
+  addManifest (id: string, caller: TransactionCaller, body: Buffer): void {
+    this.row(id, caller)
     let text: string
     try {
       text = zlib.gunzipSync(body, { maxOutputLength: Math.min(this.limits.maxDecompressedBytes, MAX_MANIFEST_BYTES) }).toString('utf8')
@@ -192,20 +206,20 @@ export class Publications {
     }
     const actions = parseManifest(text, this.limits.maxActions)
     for (const a of actions) validateAction(a)
-    const t = this.row(id)
+    const t = this.row(id, caller)
     this.onlySignatures(t, actions)
     validatePackage(parseManifest(t.manifest).concat(actions), false)
     this.touch(id, text.endsWith('\n') || text === '' ? text : text + '\n')
   }
 
-  abandon (id: string): void {
-    this.row(id)
+  abandon (id: string, caller: TransactionCaller): void {
+    this.row(id, caller, true)
     this.db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id)
   }
 
   /** close/0: validates and publishes the package, adding it to the catalog unless asked not to. */
-  close (id: string, addToCatalogNow: boolean): { fmri: string } {
-    const t = this.row(id)
+  close (id: string, caller: TransactionCaller, addToCatalogNow: boolean): { fmri: string } {
+    const t = this.row(id, caller)
     const txPayloads = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM pub_transaction_payload WHERE transaction_id = ?').all(id) as PayloadDigests[]
     if (t.kind === 'append') return { fmri: this.replace(t, txPayloads) }
     const fmri = this.commit(t, t.manifest, txPayloads, addToCatalogNow, () => { this.db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id) })

@@ -10,6 +10,7 @@ import type { Publications } from '../../store/transactions.js'
 import type { SearchPool } from '../../store/search-pool.js'
 import type { ByteLru } from '../../lru.js'
 import type { Encoder } from '../compression.js'
+import type { AccessRequest } from '../auth.js'
 
 export interface RequestCounters { catalog: number, file: number, manifests: number }
 
@@ -37,10 +38,38 @@ export interface OpContext {
   readonly query: URLSearchParams
 }
 
-export type OpHandler = (ctx: OpContext) => Promise<unknown>
+/** What a request names before any handler runs: enough to decide who may run it. */
+export interface OpTarget {
+  readonly depot: DepotServices
+  readonly prefix: string | null
+  readonly arg: string
+  readonly query: URLSearchParams
+}
+
+/** The permission a write needs, worked out from the request alone (no body has been read). */
+export type AccessRule = (target: OpTarget) => AccessRequest
+
+/**
+ * A handler for one method of one operation version. A handler without an
+ * `access` rule is a read: the operation table accepts that only for the
+ * reads the protocol defines (routes.ts), so a write cannot be added
+ * without a permission.
+ */
+export interface OpHandler {
+  (ctx: OpContext): Promise<unknown>
+  readonly access?: AccessRule
+}
+
+/** A handler that changes the repository: runs only for a caller the guard granted `access`. */
+export function guarded (access: AccessRule, run: (ctx: OpContext) => Promise<unknown>): OpHandler {
+  return Object.assign(async (ctx: OpContext) => await run(ctx), { access })
+}
+
+export const METHODS = ['GET', 'HEAD', 'POST', 'PUT'] as const
+export type Method = typeof METHODS[number]
 
 /** One operation version: a handler per HTTP method. */
-export type OpVersion = Partial<Record<'GET' | 'HEAD' | 'POST' | 'PUT', OpHandler>>
+export type OpVersion = Partial<Record<Method, OpHandler>>
 
 export const cacheFor = (seconds: number): string => `must-revalidate, no-transform, max-age=${seconds}`
 export const ONE_YEAR = 31536000

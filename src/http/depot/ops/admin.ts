@@ -1,11 +1,13 @@
 /**
  * admin/0 and index/0: repository maintenance, answered at once and run in
  * the background, scoped to the prefixed publisher (or all of them). Only
- * offered when an issuer is configured; the caller has been authorized for
- * "rebuild" before a handler here runs.
+ * offered when an issuer is configured. A refresh only adds what was
+ * published but not yet added (pkgrecv -d asks for one after each package),
+ * so `publish` on the publisher grants it; a rebuild needs `rebuild`.
  */
 import { BadRequestError, NotFoundError } from '../../../errors.js'
-import type { OpContext, OpVersion } from '../context.js'
+import type { AccessRequest } from '../../auth.js'
+import { guarded, type OpContext, type OpVersion } from '../context.js'
 
 const COMMANDS: Record<string, { catalog: boolean, index: boolean, refresh: boolean }> = {
   rebuild: { catalog: true, index: true, refresh: false },
@@ -34,5 +36,8 @@ async function index (ctx: OpContext): Promise<unknown> {
   return submit(ctx, 'refresh-indexes')
 }
 
-export const adminOps: Record<number, OpVersion> = { 0: { GET: admin } }
-export const indexOps: Record<number, OpVersion> = { 0: { GET: index } }
+const forCommand = (cmd: string | null, publisher: string | null): AccessRequest =>
+  ({ publisher, action: cmd !== null && Object.hasOwn(COMMANDS, cmd) && COMMANDS[cmd]!.refresh ? 'publish' : 'rebuild' })
+
+export const adminOps: Record<number, OpVersion> = { 0: { GET: guarded(t => forCommand(t.query.get('cmd'), t.prefix), admin) } }
+export const indexOps: Record<number, OpVersion> = { 0: { GET: guarded(t => forCommand('refresh-indexes', t.prefix), index) } }

@@ -6,10 +6,12 @@
  */
 import fs from 'node:fs'
 import { BadRequestError } from '../../../errors.js'
-import { normalizeTransactionId } from '../../../store/transactions.js'
+import { parseFmri } from '../../../ips/fmri.js'
+import { normalizeTransactionId, type TransactionCaller } from '../../../store/transactions.js'
 import { parsePythonList } from '../../../ips/validate.js'
 import { readBody, receiveToFile } from '../../body.js'
-import type { OpContext, OpVersion } from '../context.js'
+import type { AccessRequest } from '../../auth.js'
+import { type AccessRule, guarded, type OpContext, type OpVersion } from '../context.js'
 
 const NO_CACHE = { Pragma: 'no-cache', 'Cache-Control': 'no-cache, no-transform, must-revalidate', Expires: '0' }
 
@@ -21,20 +23,46 @@ function transactionId (ctx: OpContext): string {
   return normalizeTransactionId(ctx.arg)
 }
 
-function subjectOf (ctx: OpContext): string | null {
-  const sub = (ctx.req as { principal?: { claims: { sub?: unknown } } }).principal?.claims.sub
-  return typeof sub === 'string' ? sub : null
+/** add/0's argument is <transaction-id>/<action-type>. */
+function addTarget (arg: string): { id: string, type: string } | null {
+  const slash = arg.lastIndexOf('/')
+  return slash === -1 ? null : { id: normalizeTransactionId(arg.slice(0, slash)), type: arg.slice(slash + 1) }
+}
+
+const publishOn = (publisher: string | null): AccessRequest =>
+  // No publisher the handler could act on: the token must still be valid, and the handler answers 400.
+  publisher === null ? { publisher, action: 'publish', authenticateOnly: true } : { publisher, action: 'publish' }
+
+/** open/0 and append/0: publish on the FMRI's publisher, else the prefix, else the default. */
+const onFmriPublisher: AccessRule = ({ depot, prefix, arg }) => {
+  let publisher: string | null = null
+  try { publisher = parseFmri(arg).publisher } catch { /* the handler answers 400 */ }
+  return publishOn(publisher ?? prefix ?? depot.repo.defaultPublisher)
+}
+
+/** Transaction ops: publish on the publisher the open transaction was opened for. */
+const onTransaction = (idOf: (arg: string) => string | undefined): AccessRule => ({ depot, arg }) => {
+  const id = idOf(arg)
+  return publishOn(id === undefined ? null : depot.publications.publisherOf(id))
+}
+const onTransactionArg = onTransaction(normalizeTransactionId)
+
+/** The token subject that opens a transaction owns it; the admin role may also abandon it. */
+function caller (ctx: OpContext): TransactionCaller {
+  const p = ctx.req.principal
+  if (p === null) throw new Error('a publication op ran without an authorized caller')
+  return { subject: `${p.claims.iss!} ${p.claims.sub!}`, admin: ctx.req.server.authGuard?.isAdmin(p) ?? false }
 }
 
 async function open (ctx: OpContext): Promise<unknown> {
   const cr = ctx.req.headers['client-release']
-  const { id } = ctx.depot.publications.open(ctx.arg, typeof cr === 'string' ? cr : undefined, ctx.prefix ?? ctx.depot.repo.defaultPublisher, subjectOf(ctx))
+  const { id } = ctx.depot.publications.open(ctx.arg, typeof cr === 'string' ? cr : undefined, ctx.prefix ?? ctx.depot.repo.defaultPublisher, caller(ctx))
   return done(ctx, { 'Transaction-ID': id })
 }
 
 async function append (ctx: OpContext): Promise<unknown> {
   const cr = ctx.req.headers['client-release']
-  const { id } = ctx.depot.publications.append(ctx.arg, typeof cr === 'string' ? cr : undefined, ctx.prefix ?? ctx.depot.repo.defaultPublisher, subjectOf(ctx))
+  const { id } = ctx.depot.publications.append(ctx.arg, typeof cr === 'string' ? cr : undefined, ctx.prefix ?? ctx.depot.repo.defaultPublisher, caller(ctx))
   return done(ctx, { 'Transaction-ID': id })
 }
 
@@ -77,25 +105,31 @@ async function withBody<T> (ctx: OpContext, always: boolean, fn: (file: string |
 }
 
 async function add (ctx: OpContext): Promise<unknown> {
-  const slash = ctx.arg.lastIndexOf('/')
-  if (slash === -1) throw new BadRequestError('No action type was given: add/0/<transaction-id>/<action-type>.')
-  const id = normalizeTransactionId(ctx.arg.slice(0, slash))
-  const type = ctx.arg.slice(slash + 1)
+  const target = addTarget(ctx.arg)
+  if (target === null) throw new BadRequestError('No action type was given: add/0/<transaction-id>/<action-type>.')
   const attrs = setAttrs(ctx)
-  await withBody(ctx, type === 'file' || type === 'license', file => ctx.depot.publications.addAction(id, type, attrs, file))
+  const who = caller(ctx)
+  ctx.depot.publications.owned(target.id, who)
+  await withBody(ctx, target.type === 'file' || target.type === 'license', file => ctx.depot.publications.addAction(target.id, who, target.type, attrs, file))
   return done(ctx)
 }
 
 async function fileUpload (ctx: OpContext): Promise<unknown> {
   const attrs = setAttrs(ctx)
   const basename = typeof attrs.basename === 'string' ? attrs.basename : undefined
-  await withBody(ctx, false, async file => { await ctx.depot.publications.addFile(transactionId(ctx), basename, file) })
+  const id = transactionId(ctx)
+  const who = caller(ctx)
+  ctx.depot.publications.owned(id, who)
+  await withBody(ctx, false, async file => { await ctx.depot.publications.addFile(id, who, basename, file) })
   return done(ctx)
 }
 
 async function manifestUpload (ctx: OpContext): Promise<unknown> {
+  const id = transactionId(ctx)
+  const who = caller(ctx)
+  ctx.depot.publications.owned(id, who)
   const body = await readBody(ctx.req, ctx.depot.config.server.bodyLimit)
-  ctx.depot.publications.addManifest(transactionId(ctx), body)
+  ctx.depot.publications.addManifest(id, who, body)
   return done(ctx)
 }
 
@@ -107,18 +141,25 @@ async function close (ctx: OpContext): Promise<unknown> {
     if (typeof flag !== 'string' || !/^\s*[+-]?[0-9]+\s*$/.test(flag)) throw new BadRequestError('X-IPkg-Add-To-Catalog')
     addNow = Number(flag) !== 0
   }
-  const { fmri } = ctx.depot.publications.close(transactionId(ctx), addNow)
+  const { fmri } = ctx.depot.publications.close(transactionId(ctx), caller(ctx), addNow)
   return done(ctx, { 'Package-FMRI': fmri, State: 'PUBLISHED' })
 }
 
 async function abandon (ctx: OpContext): Promise<unknown> {
-  ctx.depot.publications.abandon(transactionId(ctx))
+  ctx.depot.publications.abandon(transactionId(ctx), caller(ctx))
   return done(ctx)
 }
 
-export const openOps: Record<number, OpVersion> = { 0: { GET: open } }
-export const appendOps: Record<number, OpVersion> = { 0: { GET: append } }
-export const addOps: Record<number, OpVersion> = { 0: { POST: add, PUT: add } }
-export const closeOps: Record<number, OpVersion> = { 0: { GET: close } }
-export const abandonOps: Record<number, OpVersion> = { 0: { GET: abandon } }
-export const uploads = { file: { POST: fileUpload, PUT: fileUpload }, manifest: { POST: manifestUpload, PUT: manifestUpload } }
+const openOp = guarded(onFmriPublisher, open)
+const appendOp = guarded(onFmriPublisher, append)
+const addOp = guarded(onTransaction(arg => addTarget(arg)?.id), add)
+const fileOp = guarded(onTransactionArg, fileUpload)
+const manifestOp = guarded(onTransactionArg, manifestUpload)
+
+export const openOps: Record<number, OpVersion> = { 0: { GET: openOp } }
+export const appendOps: Record<number, OpVersion> = { 0: { GET: appendOp } }
+export const addOps: Record<number, OpVersion> = { 0: { POST: addOp, PUT: addOp } }
+export const closeOps: Record<number, OpVersion> = { 0: { GET: guarded(onTransactionArg, close) } }
+export const abandonOps: Record<number, OpVersion> = { 0: { GET: guarded(onTransactionArg, abandon) } }
+/** Uploads pkg5 accepts on otherwise read-only operations, within a transaction. */
+export const uploads: Record<'file' | 'manifest', OpVersion> = { file: { POST: fileOp, PUT: fileOp }, manifest: { POST: manifestOp, PUT: manifestOp } }
