@@ -25,6 +25,8 @@ export class JobQueue {
   private readonly jobs = new Map<string, Job>()
   private readonly pending: Array<{ job: Job, run: () => Promise<unknown> }> = []
   private running = false
+  /** Jobs accepted since start. */
+  submitted = 0
 
   submit (kind: string, publisher: string | null, run: () => Promise<unknown>): Job {
     if (this.pending.length + (this.running ? 1 : 0) >= MAX_PENDING) {
@@ -32,6 +34,7 @@ export class JobQueue {
     }
     const job: Job = { id: randomUUID(), kind, publisher, state: 'queued', queuedAt: new Date().toISOString() }
     this.jobs.set(job.id, job)
+    this.submitted++
     for (const id of this.jobs.keys()) { if (this.jobs.size <= MAX_REMEMBERED) break; this.jobs.delete(id) }
     this.pending.push({ job, run })
     setImmediate(() => this.next())

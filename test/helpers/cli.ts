@@ -7,9 +7,10 @@ export const CLI = path.join(ROOT, 'dist/src/cli.js')
 
 export interface CliResult { readonly code: number | null, readonly stdout: string, readonly stderr: string }
 
-export function runCli (args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+/** A command that has not exited after `timeoutMs` is killed: a failing test leaves no process behind. */
+export function runCli (args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise(resolve => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })

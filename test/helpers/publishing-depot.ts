@@ -1,6 +1,7 @@
 /**
  * A depot with an issuer configured (so publishing and admin are on), a
- * local issuer to sign tokens for it, and optional empty publishers.
+ * local issuer to sign tokens for it, and optional empty publishers. A
+ * token with the role depot-admin (in realm_access.roles) is an admin.
  */
 import type { Test } from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
@@ -26,6 +27,9 @@ algorithms = ["RS256"]
 token_type = "at+jwt"
 scopes_claim = "/scope"
 publishers_claim = "/depot_publishers"
+roles_claim = "/realm_access/roles"
+admin_role = "depot-admin"
+publisher_role = "depot-publisher"
 [auth.issuers.actions]
 publish = ["depot:publish"]
 rebuild = ["depot:rebuild"]

@@ -1,21 +1,21 @@
 /**
  * Replays a recorded pkgsend/pkgrecv trace against a depot: transaction
  * ids the reference handed out are mapped to the ones this depot hands out,
- * and every request carries a bearer token.
+ * and every request carries a bearer token (unless a proxy adds it).
  */
 import { type Exchange, replayHeaders } from './golden.js'
 import { request, type RawResponse } from './http.js'
 
 export interface Replayed { readonly x: Exchange, readonly res: RawResponse }
 
-export async function replayTrace (port: number, trace: readonly Exchange[], token: string): Promise<Replayed[]> {
+export async function replayTrace (port: number, trace: readonly Exchange[], token: string | null): Promise<Replayed[]> {
   const ids = new Map<string, string>()
   const out: Replayed[] = []
   for (const x of trace) {
     let path = x.request.path
     for (const [golden, mine] of ids) path = path.split(golden).join(mine)
     const body = x.request.body_base64 !== undefined ? Buffer.from(x.request.body_base64, 'base64') : x.request.body_text
-    const headers = { ...replayHeaders(x), Authorization: `Bearer ${token}` }
+    const headers = token === null ? replayHeaders(x) : { ...replayHeaders(x), Authorization: `Bearer ${token}` }
     const res = await request(port, x.request.method, path, headers, body)
     const goldenId = x.response.headers['Transaction-Id']
     const mine = res.headers['transaction-id']

@@ -13,6 +13,7 @@ import { ROOT, tempDir } from '../helpers/depot.js'
 import { exchanges, replayHeaders } from '../helpers/golden.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
+import { replayTrace } from '../helpers/replay.js'
 
 const { depot, issuer } = await startPublishingDepot(t, { publishers: [['test', true], ['example.org', false]] })
 const dir = tempDir()
@@ -35,6 +36,22 @@ t.test('pkgsend through the proxy, without a token of its own', async t => {
     if (x.response.headers['Transaction-Id'] && typeof res.headers['transaction-id'] === 'string') ids.set(x.response.headers['Transaction-Id'], res.headers['transaction-id'])
   }
   t.equal((await request(depot.port, 'GET', '/test/open/0/pkg%3A%2F%2Ftest%2Fx%401.0', { 'Client-Release': '5.11' })).status, 401, 'the depot itself still demands a token')
+})
+
+t.test('pkgrecv -d through the proxy with a token that may only publish', async t => {
+  const { depot, issuer } = await startPublishingDepot(t, { publishers: [['test', true], ['example.org', false]] })
+  fs.writeFileSync(tokenFile, await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'example.org'] }))
+  const proxy = await startAuthProxy(new URL(depot.url), new TokenProvider({ file: tokenFile }), { host: '127.0.0.1', port: 0 })
+  t.teardown(() => { proxy.closeAllConnections(); proxy.close() })
+  const trace = exchanges('publish-pkgrecv.jsonl')
+  t.ok(trace.some(x => x.request.path.includes('admin/0?cmd=refresh-packages')), 'the trace ends with refresh-packages')
+  for (const { x, res } of await replayTrace((proxy.address() as { port: number }).port, trace, null)) {
+    t.equal(res.status, x.response.status, `${x.request.method} ${x.request.path.slice(0, 60)}`)
+  }
+  await depot.app.depot.jobs.idle()
+  t.match((await request(depot.port, 'GET', '/test/catalog/0/')).body.toString(), /V pkg:\/example\/lib@/, 'refresh-packages added what pkgrecv closed outside the catalog')
+  const rebuild = await request(depot.port, 'GET', '/test/admin/0?cmd=rebuild', { Authorization: `Bearer ${fs.readFileSync(tokenFile, 'utf8')}` })
+  t.equal(rebuild.status, 403, 'a rebuild still needs the rebuild scope')
 })
 
 t.test('a token near its expiry is read again', async t => {
