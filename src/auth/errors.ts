@@ -7,9 +7,16 @@ import { DepotError } from '../errors.js'
 
 export const REALM = 'depot'
 
+/**
+ * A quoted-string parameter (RFC 9110) from any text, a claim or a name
+ * from the URL included: visible ASCII only, so the header is always valid.
+ */
+function quoted (text: string): string {
+  return text.slice(0, 500).replace(/[^\x20-\x7e]|["\\]/g, '?')
+}
+
 function challenge (params: Record<string, string | undefined>): string {
-  const parts = Object.entries(params).filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}="${v!.replace(/["\\\r\n]/g, ' ')}"`)
+  const parts = Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}="${quoted(v!)}"`)
   return `Bearer ${parts.join(', ')}`
 }
 
@@ -37,9 +44,17 @@ export class InvalidAuthRequestError extends DepotError {
   }
 }
 
-/** The issuer's keys cannot be had: fail closed, and say it is temporary (never a 401). */
+/**
+ * The issuer's keys cannot be had: fail closed, never a 401 (the token may
+ * be fine). An outage is temporary; a misconfiguration needs the operator,
+ * and says so.
+ */
 export class AuthUnavailableError extends DepotError {
-  constructor (issuer: string) {
-    super('ERR_AUTH_UNAVAILABLE', 503, `The keys of issuer ${issuer} cannot be obtained right now; try again later.`, { 'Retry-After': '30' })
+  constructor (issuer: string, readonly failure: 'outage' | 'misconfiguration', reason: string, retryAfterSeconds: number) {
+    super(failure === 'outage' ? 'ERR_AUTH_UNAVAILABLE' : 'ERR_AUTH_MISCONFIGURED', 503,
+      failure === 'outage'
+        ? `The keys of issuer ${issuer} cannot be obtained right now (${reason}); try again later.`
+        : `Tokens of issuer ${issuer} cannot be verified: the depot's configuration does not match the issuer (${reason}). Tell the depot's operator.`,
+      { 'Retry-After': String(retryAfterSeconds) })
   }
 }

@@ -7,8 +7,8 @@
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { AuthConfig, IssuerConfig } from '../config.js'
 import { DepotError } from '../errors.js'
-import { AuthUnavailableError, InvalidTokenError } from './errors.js'
-import { IssuerKeys } from './issuer-keys.js'
+import { InvalidTokenError } from './errors.js'
+import { IssuerKeys, type KeysLog } from './issuer-keys.js'
 
 export interface Principal {
   readonly issuer: IssuerConfig
@@ -21,8 +21,6 @@ export function principalLog (p: Principal): Record<string, unknown> {
   return { iss: p.claims.iss, sub: p.claims.sub, jti: p.claims.jti, kid: p.kid, client: p.claims.client_id }
 }
 
-const NETWORK_ERRORS = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID'])
-
 /** Where one issuer's verification keys come from: its remote JWKS, or the depot's own key store. */
 export interface KeySource {
   readonly cfg: IssuerConfig
@@ -33,8 +31,8 @@ export interface KeySource {
 export class TokenVerifier {
   private readonly byIssuer = new Map<string, KeySource>()
 
-  constructor (readonly cfg: AuthConfig, depotIssuer: KeySource | null = null) {
-    for (const i of cfg.issuers) this.byIssuer.set(i.issuer, new IssuerKeys(i, cfg.jwksMaxStaleness, cfg.jwksCooldown))
+  constructor (readonly cfg: AuthConfig, depotIssuer: KeySource | null, private readonly log: KeysLog) {
+    for (const i of cfg.issuers) this.byIssuer.set(i.issuer, new IssuerKeys(i, cfg.jwksMaxStaleness, cfg.jwksCooldown, log))
     if (depotIssuer !== null) this.byIssuer.set(depotIssuer.cfg.issuer, depotIssuer)
   }
 
@@ -81,12 +79,13 @@ export class TokenVerifier {
       if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string') throw invalid('sub and jti must be strings')
       return { issuer, claims: payload as Principal['claims'], kid: header.kid }
     } catch (err) {
+      // Outages and misconfigured issuers come from the key source, already classified (503).
       if (err instanceof DepotError) throw err
-      const code = (err as { code?: string }).code
-      if (code !== undefined && NETWORK_ERRORS.has(code)) throw new AuthUnavailableError(issuer.issuer)
       if (err instanceof joseErrors.JOSEError) throw invalid(describeJoseError(err))
-      // fetch() failures (connection refused, DNS) surface as TypeError: the issuer is unreachable.
-      throw new AuthUnavailableError(issuer.issuer)
+      // The keys were had, and the crypto library refused the one the token names (an RSA key
+      // under 2048 bits, a curve it does not take): no retry will help, so not a 503.
+      this.log.warn({ issuer: issuer.issuer, kid: header.kid, failure: 'misconfiguration', reason: (err as Error).message }, 'issuer key refused')
+      throw invalid(`the issuer's key ${header.kid} cannot be used (${(err as Error).message})`)
     }
   }
 }

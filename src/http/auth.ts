@@ -9,6 +9,7 @@ import fp from 'fastify-plugin'
 import { InvalidAuthRequestError, InvalidTokenError, MissingCredentialsError } from '../auth/errors.js'
 import { authorize } from '../auth/policy.js'
 import { type Principal, principalLog, TokenVerifier } from '../auth/verify.js'
+import type { KeysLog } from '../auth/issuer-keys.js'
 import { DepotIssuer } from '../auth/depot-issuer.js'
 import { exchangePublisher } from '../auth/exchange.js'
 import { type AuthConfig, DEPOT_ACTIONS, type DepotAction } from '../config.js'
@@ -46,9 +47,9 @@ export class AuthGuard {
   /** Null unless [auth.tokens] is configured: the depot mints no tokens of its own. */
   readonly depotIssuer: DepotIssuer | null
 
-  constructor (readonly cfg: AuthConfig, private readonly repo: Repository) {
+  constructor (readonly cfg: AuthConfig, private readonly repo: Repository, log: KeysLog) {
     this.depotIssuer = cfg.tokens === null ? null : new DepotIssuer(cfg.tokens, cfg.resource, path.join(repo.dataDir, 'keys'))
-    this.verifier = new TokenVerifier(cfg, this.depotIssuer)
+    this.verifier = new TokenVerifier(cfg, this.depotIssuer, log)
   }
 
   private bearer (req: FastifyRequest): string {
@@ -61,19 +62,25 @@ export class AuthGuard {
     if (inQuery) throw new InvalidAuthRequestError('tokens are accepted in the Authorization header only')
     const header = req.headers.authorization
     if (header === undefined) throw new MissingCredentialsError(this.verifier.resourceMetadataUrl)
-    const m = /^([A-Za-z]+)(?: +(.*))?$/.exec(header)
+    const m = /^([^\s]+)(\s*)(.*)$/s.exec(header)
     if (!m || m[1]!.toLowerCase() !== 'bearer') throw new MissingCredentialsError(this.verifier.resourceMetadataUrl)
-    const token = (m[2] ?? '').trim()
+    // RFC 6750: "Bearer", one or more spaces, then the token; a tab or no token is malformed, not missing.
+    if (!/^ +$/.test(m[2]!)) throw new InvalidAuthRequestError('malformed Bearer credentials: the scheme, a space, then the token')
+    const token = m[3]!.trim()
     if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw new InvalidAuthRequestError('malformed Bearer credentials')
     return token
   }
 
-  /** Authenticates and authorizes a request, recording the decision either way. */
-  async check (req: FastifyRequest, access: AccessRequest): Promise<Principal> {
+  /**
+   * Authenticates and authorizes a request, recording the decision either
+   * way. A single-use token is spent unless `spend` is false (whoami only
+   * looks at it).
+   */
+  async check (req: FastifyRequest, access: AccessRequest, spend = true): Promise<Principal> {
     const principal = await this.audited(req, access, async seen => {
       const p = seen.principal = await this.verifier.verify(this.bearer(req))
       if (!access.authenticateOnly) authorize(p, this.cfg.bindings, access.publisher, access.action)
-      if (p.issuer.singleUseJti) this.claimJti(p)
+      if (p.issuer.singleUseJti && spend) this.claimJti(p)
       return access.authenticateOnly === true ? 'authenticated' : 'allowed'
     })
     req.principal = principal
@@ -105,7 +112,7 @@ export class AuthGuard {
 
   /** Every (publisher, action) the request's token is granted, for whoami. */
   async grants (req: FastifyRequest): Promise<{ principal: Principal, admin: boolean, publishers: Record<string, DepotAction[]> }> {
-    const principal = await this.check(req, { publisher: null, action: 'publish', authenticateOnly: true })
+    const principal = await this.check(req, { publisher: null, action: 'publish', authenticateOnly: true }, false)
     const allowed = (publisher: string | null, action: DepotAction): boolean => {
       try { authorize(principal, this.cfg.bindings, publisher, action); return true } catch (err) { if (err instanceof DepotError) return false; throw err }
     }
@@ -140,7 +147,8 @@ export class AuthGuard {
 
   private audit (req: FastifyRequest, access: AccessRequest, p: Principal | undefined, result: string, detail?: string): void {
     const who = p ? principalLog(p) : {}
-    req.log.info({ auth: { ...who, action: access.action, publisher: access.publisher, decision: result } }, 'authorization')
+    const entry = { auth: { ...who, action: access.action, publisher: access.publisher, decision: result, ...(detail === undefined ? {} : { reason: detail }) } }
+    if (detail === undefined) req.log.info(entry, 'authorization'); else req.log.warn(entry, 'authorization refused')
     this.repo.db.prepare(`INSERT INTO audit_log (at, issuer, subject, client_id, jti, action, publisher, package, result, detail)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(Date.now(), str(who.iss), str(who.sub), str(who.client), str(who.jti),
       access.action, access.publisher, access.package ?? null, result, detail ?? null)
@@ -152,7 +160,7 @@ export class AuthGuard {
 const str = (v: unknown): string | null => typeof v === 'string' ? v : null
 
 export const authPlugin = fp(async (app: FastifyInstance, opts: { auth: AuthConfig | null, repo: Repository }) => {
-  const guard = opts.auth === null ? null : new AuthGuard(opts.auth, opts.repo)
+  const guard = opts.auth === null ? null : new AuthGuard(opts.auth, opts.repo, app.log)
   app.decorate('authGuard', guard)
   app.decorateRequest('principal', null)
   app.addHook('onClose', async () => { guard?.close() })

@@ -61,7 +61,7 @@ t.test('an unreachable issuer never opens a write path and never slows a read', 
     .setProtectedHeader({ alg: 'ES256', kid: 'k3', typ: 'at+jwt' }).setIssuer(op.issuer).setIssuedAt().setExpirationTime('5m').sign(await importJWK(k3, 'ES256'))
   const refused = await rebuild(unknownKid)
   t.equal(refused.status, 503, 'an unknown kid while the issuer is down: the refetch failed, fail closed')
-  t.equal(refused.headers['retry-after'], '30')
+  t.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After: when the depot will ask the issuer again')
   const start = Date.now()
   const read = await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')
   t.equal(read.status, 200)
@@ -79,7 +79,7 @@ t.test('keys older than the allowed staleness are not used once the issuer is do
   await new Promise(resolve => setTimeout(resolve, 1300))
   const res = await call()
   t.equal(res.status, 503, 'stale keys: fail closed')
-  t.equal(res.headers['retry-after'], '30')
+  t.ok(Number(res.headers['retry-after']) >= 1, 'Retry-After: when the depot will ask the issuer again')
 })
 
 t.test('a depot that cannot reach its issuer at start answers 503 on writes and 200 on reads', async t => {
@@ -92,6 +92,6 @@ t.test('a depot that cannot reach its issuer at start answers 503 on writes and 
       .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' }).setIssuer(op.issuer).setIssuedAt().setExpirationTime('5m').sign(await importJWK(k1, 'ES256'))
   })()}` })
   t.equal(res.status, 503, 'fail closed')
-  t.equal(res.headers['retry-after'], '30')
+  t.ok(Number(res.headers['retry-after']) >= 1, 'Retry-After: when the depot will ask the issuer again')
   t.equal((await request(cold.port, 'GET', '/test/catalog/1/catalog.attrs')).status, 200)
 })

@@ -45,13 +45,14 @@ export function tempDir (prefix = 'ips-depot-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
-export async function startDepot (opts: { source?: string | null, dataDir?: string, extraConfig?: string } = {}): Promise<RunningDepot> {
+/** `log` receives the depot's pino lines (level info) when given; otherwise it logs nothing. */
+export async function startDepot (opts: { source?: string | null, dataDir?: string, extraConfig?: string, log?: { write: (line: string) => void } } = {}): Promise<RunningDepot> {
   const dataDir = opts.dataDir ?? tempDir()
   const config = testConfig(dataDir, opts.extraConfig)
   const repo = new Repository(dataDir)
   const source = opts.source === undefined ? path.join(GOLDEN, 'repo') : opts.source
   if (source !== null) await importRepository(repo, source)
-  const app = await buildApp({ config, repo, logger: false })
+  const app = await buildApp({ config, repo, logger: opts.log === undefined ? false : { level: 'info', stream: opts.log } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as { port: number }).port
   return {

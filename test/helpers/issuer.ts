@@ -15,6 +15,12 @@ export class LocalIssuer {
   published: string[] = []
   down = false
   delayMs = 0
+  /** How the key set answers: as a key set, or broken in one of the ways issuers break. */
+  jwksMode: 'ok' | 'status-500' | 'redirect' | 'html' | 'not-a-key-set' = 'ok'
+  /** Where a redirecting key set points. */
+  redirectTo = ''
+  /** The issuer discovery names; the real one unless a test mismatches it. */
+  discoveryIssuer: string | undefined
   jwksFetches = 0
   discoveryFetches = 0
   private constructor (private readonly server: http.Server, readonly url: string) {}
@@ -37,9 +43,15 @@ export class LocalIssuer {
     if (req.url === '/.well-known/openid-configuration') {
       this.discoveryFetches++
       res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ issuer: this.url, jwks_uri: `${this.url}/jwks` }))
+      res.end(JSON.stringify({ issuer: this.discoveryIssuer ?? this.url, jwks_uri: `${this.url}/jwks` }))
     } else if (req.url === '/jwks') {
       this.jwksFetches++
+      switch (this.jwksMode) {
+        case 'status-500': res.statusCode = 500; res.end('{"keys": []}'); return
+        case 'redirect': res.writeHead(302, { location: this.redirectTo }).end(); return
+        case 'html': res.setHeader('content-type', 'text/html'); res.end('<html><body>Sign in</body></html>'); return
+        case 'not-a-key-set': res.setHeader('content-type', 'application/json'); res.end('{"error": "maintenance"}'); return
+      }
       res.setHeader('content-type', 'application/json')
       res.end(JSON.stringify({ keys: this.published.map(k => ({ ...this.keys.get(k)!.publicJwk, kid: k, alg: this.keys.get(k)!.alg, use: 'sig' })) }))
     } else {
@@ -56,6 +68,22 @@ export class LocalIssuer {
   }
 
   publicPem (kid: string): string { return this.keys.get(kid)!.publicPem }
+
+  /**
+   * Publishes a 1024-bit RSA key and returns a token signed with it. jose
+   * refuses to sign with such a key, so node:crypto signs.
+   */
+  async signWithWeakKey (kid: string, claims: Record<string, unknown>): Promise<string> {
+    const { generateKeyPairSync, sign } = await import('node:crypto')
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
+    const publicJwk = publicKey.export({ format: 'jwk' }) as JWK
+    this.keys.set(kid, { kid, alg: 'RS256', privateKey: undefined as unknown as CryptoKey, publicJwk, publicPem: publicKey.export({ format: 'pem', type: 'spki' }).toString() })
+    this.published.push(kid)
+    const now = Math.floor(Date.now() / 1000)
+    const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url')
+    const input = `${b64({ alg: 'RS256', typ: 'at+jwt', kid })}.${b64({ iss: this.url, iat: now, exp: now + 300, sub: 'weak', jti: `jti-${now}-${kid}`, ...claims })}`
+    return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
+  }
 
   /** Signs claims; defaults make a valid token for this issuer. */
   async sign (claims: Record<string, unknown>, opts: { kid?: string | null, typ?: string, alg?: Alg, issuer?: string } = {}): Promise<string> {

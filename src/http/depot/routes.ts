@@ -7,6 +7,7 @@
  */
 import { BadRequestError, DepotError, MethodNotAllowedError, NotFoundError } from '../../errors.js'
 import type { AccessRequest } from '../auth.js'
+import { isValidPublisher } from '../../ips/fmri.js'
 import { type DepotServices, type Method, METHODS, type OpHandler, type OpVersion } from './context.js'
 import { displayPath, KNOWN_OPS, parseDepotPath } from './request-path.js'
 import { adminOps, indexOps } from './ops/admin.js'
@@ -123,7 +124,10 @@ const PUBLICATION_UPLOADS = new Set(['file/1', 'manifest/1'])
 export function resolveOp (ops: OpTable, depot: DepotServices, method: string, rawUrl: string): ResolvedOp {
   const path = parseDepotPath(rawUrl)
   if (path === null) throw new NotFoundError(`The path '${displayPath(rawUrl)}' was not found.`)
-  if (path.publisher !== null && !depot.repo.hasPublisher(path.publisher)) throw new BadRequestError(`Unknown publisher: ${path.publisher}`)
+  if (path.publisher !== null && !depot.repo.hasPublisher(path.publisher)) {
+    // Only a name that could be a publisher is echoed back.
+    throw new BadRequestError(isValidPublisher(path.publisher) ? `Unknown publisher: ${path.publisher}` : 'Unknown publisher: the path does not start with a valid publisher name')
+  }
   const versions = ops.get(path.op)
   if (!versions) {
     if (KNOWN_OPS.has(path.op) && path.op !== 'feed') throw new OperationNotSupportedError()
