@@ -3,6 +3,7 @@
  * blank lines and '#' comments are skipped, and a trailing backslash
  * continues a line (Manifest.__content_to_actions).
  */
+import { BadRequestError } from '../errors.js'
 import { type Action, attrValue, formatAction, parseAction } from './action.js'
 
 export function manifestLines (text: string): string[] {
@@ -20,9 +21,13 @@ export function manifestLines (text: string): string[] {
   return lines
 }
 
+export class TooManyActionsError extends BadRequestError {
+  constructor (count: number, max: number) { super(`The manifest has ${count} actions, more than the ${max} allowed (publish.max_actions).`, 'ERR_TOO_MANY_ACTIONS') }
+}
+
 export function parseManifest (text: string, maxActions = Infinity): Action[] {
   const lines = manifestLines(text)
-  if (lines.length > maxActions) throw new RangeError(`manifest has ${lines.length} actions, more than ${maxActions}`)
+  if (lines.length > maxActions) throw new TooManyActionsError(lines.length, maxActions)
   return lines.map(parseAction)
 }
 

@@ -62,12 +62,6 @@ export class PayloadDigester {
   }
 }
 
-/** Digests of content already in memory with its gzip form. */
-export function digestBuffers (content: Buffer, gzip: Buffer): PayloadDigests {
-  const sha = (alg: string, b: Buffer): string => createHash(alg).update(b).digest('hex')
-  return { hash: sha('sha1', content), chash: sha('sha1', gzip), gzipSha256: sha('sha256', gzip), fileSha256: sha('sha256', content), size: content.length, csize: gzip.length }
-}
-
 /** Digests of a stored gzip file, streamed, decompressing with a bound against gzip bombs. */
 export async function digestGzipFile (file: string, maxSize = Number.MAX_SAFE_INTEGER): Promise<PayloadDigests> {
   const d = new PayloadDigester()

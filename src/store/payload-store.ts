@@ -7,12 +7,15 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { PayloadIntake } from './payload-intake.js'
+import type { PayloadJob, PayloadOutcome } from './payload-processing.js'
 
 export const SHA1_NAME = /^[0-9a-f]{40}$/
 
 export class PayloadStore {
   readonly root: string
   readonly tmp: string
+  private intake: PayloadIntake | undefined
 
   constructor (dataDir: string) {
     this.root = path.join(dataDir, 'file')
@@ -45,6 +48,28 @@ export class PayloadStore {
     } finally {
       await fs.promises.rm(tmp, { force: true })
     }
+  }
+
+  /**
+   * Checks an uploaded body (in a worker) and, when it holds the content
+   * its name says, stores it: as the pkg5 gzip of the content, or with
+   * `keepGzip` as the client's own gzip bytes. The body file stays the
+   * caller's to remove.
+   */
+  async ingest (body: string, opts: Omit<PayloadJob, 'input' | 'output'> & { keepGzip?: boolean }): Promise<PayloadOutcome> {
+    const output = opts.keepGzip === true ? null : path.join(this.tmp, `gzip.${randomBytes(8).toString('hex')}`)
+    try {
+      this.intake ??= new PayloadIntake()
+      const outcome = await this.intake.process({ input: body, encoding: opts.encoding, expected: opts.expected, maxSize: opts.maxSize, output })
+      if (outcome.kind === 'stored') await this.put(outcome.digests.hash, output ?? body)
+      return outcome
+    } finally {
+      if (output !== null) await fs.promises.rm(output, { force: true })
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.intake?.close()
   }
 
   /** Removes temporary files a crash may have left behind. */

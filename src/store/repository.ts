@@ -120,6 +120,7 @@ export class Repository {
 
   close (): void {
     this.worker?.close()
+    void this.payloads.close()
     this.db.close()
   }
 

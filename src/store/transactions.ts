@@ -4,22 +4,19 @@
  * content-addressed store, so an open transaction survives a restart and a
  * crash before close leaves nothing visible.
  */
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import path from 'node:path'
 import zlib from 'node:zlib'
-import { BadRequestError } from '../errors.js'
+import { BadRequestError, PayloadTooLargeError } from '../errors.js'
 import { ACTION_TYPES, type Action, type ActionType, attrValues, formatAction } from '../ips/action.js'
 import { sha1Hex } from '../ips/catalog.js'
 import { formatFmri, parseFmri } from '../ips/fmri.js'
-import { pkgGzip } from '../ips/gzip.js'
 import { parseManifest } from '../ips/manifest.js'
 import { pyQuote } from '../ips/quote.js'
 import { type CatalogTime, fmriTimestamp, nowCatalogTime, parseCatalogTime } from '../ips/timestamp.js'
 import { validateAction, validatePackage } from '../ips/validate.js'
 import { formatVersion } from '../ips/version.js'
 import { addToCatalog, ensurePublisher, replaceInCatalog, restorePackage, storePackage } from './publish.js'
-import { digestBuffers, digestGzipFile, type PayloadDigests } from './payload-digests.js'
+import type { PayloadDigests } from './payload-digests.js'
 import { SHA1_NAME } from './payload-store.js'
 import type { Repository } from './repository.js'
 
@@ -149,10 +146,7 @@ export class Publications {
     validateAction(action, { payloadPending: payloadFile !== null })
     this.onlySignatures(this.row(id, caller), [action])
     if (payloadFile !== null) {
-      const raw = await fs.promises.readFile(payloadFile)
-      const gz = pkgGzip(raw)
-      const d = digestBuffers(raw, gz)
-      await this.storePayload(id, d, gz)
+      const d = await this.storePayload(id, payloadFile, { encoding: 'raw', expected: null })
       action = { ...action, hash: d.hash, attrs: { ...action.attrs, chash: d.chash, 'pkg.content-hash': `gzip:sha256:${d.gzipSha256}`, 'pkg.csize': String(d.csize), 'pkg.size': String(d.size) } }
     }
     validateAction(action)
@@ -161,37 +155,31 @@ export class Publications {
     this.touch(id, line)
   }
 
-  private async storePayload (id: string, d: PayloadDigests, gz: Buffer | null, file?: string): Promise<void> {
-    if (gz !== null) {
-      const tmp = path.join(this.repo.payloads.tmp, `${d.hash}.${randomBytes(6).toString('hex')}`)
-      await fs.promises.writeFile(tmp, gz)
-      try { await this.repo.payloads.put(d.hash, tmp) } finally { await fs.promises.rm(tmp, { force: true }) }
-    } else {
-      await this.repo.payloads.put(d.hash, file!)
+  /** Checks and stores a received body (in a payload worker), then records it in the transaction. */
+  private async storePayload (id: string, body: string, how: { encoding: 'raw' | 'gzip', expected: string | null }): Promise<PayloadDigests> {
+    const name = how.expected ?? 'the payload'
+    const outcome = await this.repo.payloads.ingest(body, { ...how, maxSize: this.limits.maxDecompressedBytes, keepGzip: how.encoding === 'gzip' })
+    switch (outcome.kind) {
+      case 'mismatch': throw new BadRequestError(`The payload sent as ${name} holds content with SHA-1 ${outcome.hash}.`)
+      case 'too-large': throw new PayloadTooLargeError(`The payload sent as ${name} decompresses to more than ${outcome.limit} bytes (publish.max_decompressed_bytes).`)
+      case 'unreadable': throw new BadRequestError(`The payload sent as ${name} is not a valid gzip stream: ${outcome.message}`)
     }
+    const d = outcome.digests
     this.db.prepare(`INSERT OR IGNORE INTO pub_transaction_payload (transaction_id, hash, chash, gzip_sha256, file_sha256, size, csize)
       VALUES (?, ?, ?, ?, ?, ?, ?)`).run(id, d.hash, d.chash, d.gzipSha256, d.fileSha256, d.size, d.csize)
+    return d
   }
 
-  /** file/1 POST with basename: the client's gzip bytes, kept as they are once they prove to hold that content. */
+  /**
+   * file/1 POST: with a basename, the client's gzip bytes, kept as they are
+   * once they prove to hold that content; without one (pkgsign's
+   * certificates), raw content the depot names and compresses.
+   */
   async addFile (id: string, caller: TransactionCaller, basename: string | undefined, bodyFile: string | null): Promise<void> {
     this.row(id, caller)
     if (bodyFile === null) throw new BadRequestError('A payload must be sent in the body.')
-    if (basename === undefined) {
-      const raw = await fs.promises.readFile(bodyFile)
-      const gz = pkgGzip(raw)
-      await this.storePayload(id, digestBuffers(raw, gz), gz)
-      return
-    }
-    if (!SHA1_NAME.test(basename)) throw new BadRequestError(`The specified basename, '${basename}', is not a SHA-1 payload name.`)
-    let d: PayloadDigests
-    try {
-      d = await digestGzipFile(bodyFile, this.limits.maxDecompressedBytes)
-    } catch (err) {
-      throw new BadRequestError(`The payload for ${basename} is not a valid gzip stream within ${this.limits.maxDecompressedBytes} bytes: ${(err as Error).message}`)
-    }
-    if (d.hash !== basename) throw new BadRequestError(`The payload sent as ${basename} holds content with SHA-1 ${d.hash}.`)
-    await this.storePayload(id, d, null, bodyFile)
+    if (basename !== undefined && !SHA1_NAME.test(basename)) throw new BadRequestError(`The specified basename, '${basename}', is not a SHA-1 payload name.`)
+    await this.storePayload(id, bodyFile, basename === undefined ? { encoding: 'raw', expected: null } : { encoding: 'gzip', expected: basename })
   }
 
   /** manifest/1 POST: the manifest text (gzip, or raw), appended after the depot's pkg.fmri line. */

@@ -24,11 +24,11 @@ export interface RunningDepot {
   close (): Promise<void>
 }
 
-export function testConfig (dataDir: string, extra = ''): DepotConfig {
+export function testConfig (dataDir: string, extra = '', bodyLimit = 1048576): DepotConfig {
   return parseConfig(`
 [server]
 listen = "127.0.0.1:0"
-body_limit = 1048576
+body_limit = ${bodyLimit}
 max_headers = 100
 trust_proxy = false
 [storage]
@@ -46,9 +46,18 @@ export function tempDir (prefix = 'ips-depot-test-'): string {
 }
 
 /** `log` receives the depot's pino lines (level info) when given; otherwise it logs nothing. */
-export async function startDepot (opts: { source?: string | null, dataDir?: string, extraConfig?: string, log?: { write: (line: string) => void } } = {}): Promise<RunningDepot> {
+export interface DepotOptions {
+  readonly source?: string | null
+  readonly dataDir?: string
+  readonly extraConfig?: string
+  /** server.body_limit; 1 MiB unless given. */
+  readonly bodyLimit?: number
+  readonly log?: { write: (line: string) => void }
+}
+
+export async function startDepot (opts: DepotOptions = {}): Promise<RunningDepot> {
   const dataDir = opts.dataDir ?? tempDir()
-  const config = testConfig(dataDir, opts.extraConfig)
+  const config = testConfig(dataDir, opts.extraConfig, opts.bodyLimit)
   const repo = new Repository(dataDir)
   const source = opts.source === undefined ? path.join(GOLDEN, 'repo') : opts.source
   if (source !== null) await importRepository(repo, source)

@@ -36,10 +36,10 @@ rebuild = ["depot:rebuild"]
 `
 }
 
-export async function startPublishingDepot (t: Test, opts: { source?: string | null, publishers?: ReadonlyArray<[name: string, isDefault: boolean]> } = {}): Promise<PublishingDepot> {
+export async function startPublishingDepot (t: Test, opts: { source?: string | null, publishers?: ReadonlyArray<[name: string, isDefault: boolean]>, extraConfig?: string, bodyLimit?: number } = {}): Promise<PublishingDepot> {
   const issuer = await LocalIssuer.start()
   await issuer.addKey('k1')
-  const depot = await startDepot({ source: opts.source === undefined ? null : opts.source, extraConfig: authSection(issuer.url) })
+  const depot = await startDepot({ source: opts.source === undefined ? null : opts.source, extraConfig: authSection(issuer.url) + (opts.extraConfig ?? ''), ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }) })
   t.teardown(async () => { await depot.close(); await issuer.close() })
   for (const [name, isDefault] of opts.publishers ?? []) addPublisher(depot.repo, name, isDefault)
   return {

@@ -82,7 +82,7 @@ t.test('bad uploads get a clear error and publish nothing', async t => {
   const cases: Array<[string, Array<[string, string | Buffer]>, RegExp]> = [
     ['content that is not what its name says', [['manifest', manifest], [hash, Buffer.from('other')]], /holds content with SHA-1/],
     ['a payload neither sent nor stored', [['manifest', manifest]], /was not sent and is not stored/],
-    ['no manifest', [[hash, content]], /"manifest" field is missing/],
+    ['no manifest', [[hash, content]], /"manifest" field first/],
     ['a bad action', [['manifest', 'set name=pkg.fmri value=example/rest@1.0\ndir path=opt mode=9999 owner=root group=bin\n']], /not a valid mode/],
     ['no version', [['manifest', 'set name=pkg.fmri value=example/rest\n']], /has no version/],
     ['a part not named by a hash', [['manifest', manifest], ['opt/rest', content]], /named by the SHA-1/],

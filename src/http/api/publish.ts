@@ -1,16 +1,22 @@
 /**
- * The REST upload: one multipart request carries a manifest and the
- * payloads it references (each part named by the SHA-1 of its content, raw
- * or gzip), streamed to disk and checked on the way; a preflight says which
- * payloads the depot still needs. Errors are problem+json.
+ * The REST upload: one multipart request carries a manifest, first, and
+ * then the payloads it references (each part named by the SHA-1 of its
+ * content, raw or gzip). Every size is bounded before work is done: the
+ * declared Content-Length, the whole request, the manifest field, and each
+ * payload by the pkg.size its action declares. Payloads are received to
+ * disk and checked in a worker. A preflight says which payloads the depot
+ * still needs. Errors are problem+json.
  */
 import multipart from '@fastify/multipart'
-import type { FastifyInstance } from 'fastify'
-import { BadRequestError } from '../../errors.js'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { BadRequestError, DepotError, PayloadTooLargeError } from '../../errors.js'
+import { attrValues } from '../../ips/action.js'
+import { parseManifest } from '../../ips/manifest.js'
 import type { PayloadDigests } from '../../store/payload-digests.js'
 import { SHA1_NAME } from '../../store/payload-store.js'
-import { ingestPayload } from '../../store/ingest.js'
 import type { DepotServices } from '../depot/context.js'
+import { streamToFile } from '../body.js'
+import { rm } from 'node:fs/promises'
 
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 const MAX_PARTS = 100_000
@@ -21,13 +27,39 @@ const publisherParam = {
   properties: { publisher: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,254}$' } }
 } as const
 
+/** What the manifest says of each payload it references: the content size its actions declare, if any. */
+function declaredPayloads (manifest: string, maxActions: number): Map<string, number | null> {
+  const declared = new Map<string, number | null>()
+  for (const a of parseManifest(manifest, maxActions)) {
+    if (a.hash === null) continue
+    const size = Number(attrValues(a, 'pkg.size')[0] ?? NaN)
+    const known = Number.isSafeInteger(size) && size >= 0 ? size : null
+    const prev = declared.get(a.hash)
+    declared.set(a.hash, prev === undefined ? known : prev === null || known === null ? null : Math.max(prev, known))
+  }
+  return declared
+}
+
+/** Field values arrive as latin1 (one char per byte) so that invalid UTF-8 is refused, not replaced with U+FFFD. */
+function utf8Field (name: string, latin1: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(latin1, 'latin1'))
+  } catch {
+    throw new BadRequestError(`The "${name}" field is not valid UTF-8.`)
+  }
+}
+
 export async function publishApi (app: FastifyInstance, opts: { depot: DepotServices }): Promise<void> {
   const { depot } = opts
   const guard = app.authGuard
   if (guard === null) return
-  await app.register(multipart, { limits: { fileSize: depot.config.server.bodyLimit, files: MAX_PARTS, fields: 4, fieldSize: MAX_MANIFEST_BYTES, parts: MAX_PARTS + 4 } })
-  const authorize = async (req: { params: unknown }): Promise<void> => {
-    await guard.check(req as never, { publisher: (req.params as { publisher: string }).publisher, action: 'publish' })
+  const bodyLimit = depot.config.server.bodyLimit
+  await app.register(multipart, {
+    defCharset: 'latin1',
+    limits: { fileSize: bodyLimit, files: MAX_PARTS, fields: 4, fieldSize: MAX_MANIFEST_BYTES, parts: MAX_PARTS + 4 }
+  })
+  const authorize = async (req: FastifyRequest): Promise<void> => {
+    await guard.check(req, { publisher: (req.params as { publisher: string }).publisher, action: 'publish' })
   }
 
   app.post<{ Params: { publisher: string }, Body: { hashes: string[] } }>('/publishers/:publisher/payloads/missing', {
@@ -42,22 +74,61 @@ export async function publishApi (app: FastifyInstance, opts: { depot: DepotServ
     schema: { params: publisherParam },
     onRequest: authorize
   }, async (req, reply) => {
+    if (Number(req.headers['content-length'] ?? 0) > bodyLimit) throw new PayloadTooLargeError(`The request body is larger than ${bodyLimit} bytes (server.body_limit).`)
     if (!req.isMultipart()) throw new BadRequestError('Send multipart/form-data: a "manifest" field and one part per payload, named by its SHA-1.')
     let manifest: string | undefined
+    let declared = new Map<string, number | null>()
     const payloads = new Map<string, PayloadDigests>()
-    const maxSize = depot.config.publish.maxDecompressedBytes
-    for await (const part of req.parts()) {
-      if (part.type === 'field') {
-        if (part.fieldname !== 'manifest') throw new BadRequestError(`Unexpected field '${part.fieldname}'.`)
-        manifest = String(part.value)
-        continue
+    const maxDecompressed = depot.config.publish.maxDecompressedBytes
+    let received = 0
+    const tooLarge = (): PayloadTooLargeError => new PayloadTooLargeError(`The request body is larger than ${bodyLimit} bytes (server.body_limit).`)
+    try {
+      for await (const part of req.parts()) {
+        if (part.type === 'field') {
+          if (part.fieldname !== 'manifest') throw new BadRequestError(`Unexpected field '${part.fieldname}'.`)
+          if (manifest !== undefined) throw new BadRequestError('The "manifest" field was sent twice.')
+          if (part.valueTruncated) throw new PayloadTooLargeError(`The manifest is larger than ${MAX_MANIFEST_BYTES} bytes.`)
+          const value = String(part.value)
+          received += value.length
+          if (received > bodyLimit) throw tooLarge()
+          manifest = utf8Field('manifest', value)
+          declared = declaredPayloads(manifest, depot.config.publish.maxActions)
+          continue
+        }
+        const name = part.fieldname
+        if (manifest === undefined) throw new BadRequestError('Send the "manifest" field first, before the payloads.')
+        if (!SHA1_NAME.test(name)) throw new BadRequestError(`Payload parts are named by the SHA-1 of their content, not '${name}'.`)
+        if (!declared.has(name)) throw new BadRequestError(`Payload ${name} is not referenced by the manifest.`)
+        const { file, size } = await streamToFile(part.file, depot.repo.payloads.tmp, bodyLimit - received, tooLarge)
+        try {
+          received += size
+          if (part.file.truncated) throw tooLarge()
+          payloads.set(name, await ingest(depot, file, name, declared.get(name) ?? null, maxDecompressed))
+        } finally {
+          await rm(file, { force: true })
+        }
       }
-      if (!SHA1_NAME.test(part.fieldname)) throw new BadRequestError(`Payload parts are named by the SHA-1 of their content, not '${part.fieldname}'.`)
-      payloads.set(part.fieldname, await ingestPayload(depot.repo.payloads, part.fieldname, part.file, maxSize))
-      if (part.file.truncated) throw new BadRequestError(`Payload ${part.fieldname} is larger than ${depot.config.server.bodyLimit} bytes.`)
+    } catch (err) {
+      // The multipart parser's own errors: those with a 4xx status stand; anything else is an unreadable body, not a 500.
+      if (err instanceof DepotError || ((err as { statusCode?: number }).statusCode ?? 500) < 500) throw err
+      throw new BadRequestError(`The multipart body cannot be read: ${(err as Error).message}`)
     }
     if (manifest === undefined) throw new BadRequestError('The "manifest" field is missing.')
     const { fmri } = depot.publications.publishManifest(req.params.publisher, manifest, payloads)
     return reply.code(201).send({ fmri })
   })
+}
+
+/** Checks and stores one received payload, bounded by what its actions declare. */
+async function ingest (depot: DepotServices, file: string, name: string, declaredSize: number | null, maxDecompressed: number): Promise<PayloadDigests> {
+  const maxSize = declaredSize === null ? maxDecompressed : Math.min(declaredSize, maxDecompressed)
+  const outcome = await depot.repo.payloads.ingest(file, { encoding: 'detect', expected: name, maxSize })
+  switch (outcome.kind) {
+    case 'stored': return outcome.digests
+    case 'mismatch': throw new BadRequestError(`payload ${name} holds content with SHA-1 ${outcome.hash}`)
+    case 'unreadable': throw new BadRequestError(`payload ${name} could not be read: ${outcome.message}`)
+    case 'too-large': throw new PayloadTooLargeError(maxSize === declaredSize
+      ? `payload ${name} is larger than the pkg.size its action declares (${maxSize} bytes)`
+      : `payload ${name} is larger than ${maxSize} bytes (publish.max_decompressed_bytes)`)
+  }
 }
