@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs'
 import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RangeNotSatisfiableError } from '../errors.js'
 import { type Encoder, negotiateCoding } from './compression.js'
@@ -29,7 +30,12 @@ const MAX_RANGES = 16
 
 interface ByteRange { start: number, end: number }
 
-/** RFC 9110 byte ranges; null means "ignore the header and send it all". */
+/**
+ * RFC 9110 byte ranges, sorted and coalesced; null means "ignore the
+ * header and send it all" (also for a set that asks for more bytes than
+ * the representation has: overlapping ranges are an amplification, not a
+ * download).
+ */
 export function parseRange (header: string, size: number): ByteRange[] | null | 'unsatisfiable' {
   const m = /^bytes=(.+)$/.exec(header.trim())
   if (!m) return null
@@ -51,7 +57,15 @@ export function parseRange (header: string, size: number): ByteRange[] | null | 
       ranges.push({ start, end })
     }
   }
-  return ranges.length === 0 ? 'unsatisfiable' : ranges
+  if (ranges.length === 0) return 'unsatisfiable'
+  if (ranges.reduce((n, r) => n + r.end - r.start + 1, 0) > size) return null
+  ranges.sort((a, b) => a.start - b.start)
+  const merged: ByteRange[] = [ranges[0]!]
+  for (const r of ranges.slice(1)) {
+    const last = merged[merged.length - 1]!
+    if (r.start <= last.end + 1) last.end = Math.max(last.end, r.end); else merged.push(r)
+  }
+  return merged
 }
 
 function httpDate (d: Date): string {
@@ -87,17 +101,7 @@ function notModified (req: FastifyRequest, e: Entity, etag: string | undefined):
   return !Number.isNaN(since) && wholeSeconds(e.lastModified) <= Math.floor(since / 1000)
 }
 
-async function readSlice (e: Entity, r: ByteRange): Promise<Buffer> {
-  if (e.body) return e.body.subarray(r.start, r.end + 1)
-  const fh = await fs.promises.open(e.file!.path, 'r')
-  try {
-    const buf = Buffer.alloc(r.end - r.start + 1)
-    await fh.read(buf, 0, buf.length, r.start)
-    return buf
-  } finally {
-    await fh.close()
-  }
-}
+const CRLF = Buffer.from('\r\n')
 
 export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: Entity, encoder: Encoder): Promise<FastifyReply> {
   const size = e.body ? e.body.length : e.file!.size
@@ -130,17 +134,25 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
     const r = ranges[0]!
     reply.code(206).header('Content-Type', e.contentType).header('Content-Range', `bytes ${r.start}-${r.end}/${size}`)
     reply.header('Content-Length', r.end - r.start + 1)
-    return reply.send(e.body ? await readSlice(e, r) : fs.createReadStream(e.file!.path, { start: r.start, end: r.end }))
+    return reply.send(e.body ? e.body.subarray(r.start, r.end + 1) : fs.createReadStream(e.file!.path, { start: r.start, end: r.end }))
   }
   if (ranges !== null) {
+    const byteRanges = ranges
     const boundary = randomBytes(12).toString('hex')
-    const chunks: Buffer[] = []
-    for (const r of ranges) {
-      chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${e.contentType}\r\nContent-Range: bytes ${r.start}-${r.end}/${size}\r\n\r\n`))
-      chunks.push(await readSlice(e, r), Buffer.from('\r\n'))
+    const heads = byteRanges.map(r => Buffer.from(`--${boundary}\r\nContent-Type: ${e.contentType}\r\nContent-Range: bytes ${r.start}-${r.end}/${size}\r\n\r\n`))
+    const tail = Buffer.from(`--${boundary}--\r\n`)
+    const length = heads.reduce((n, h, i) => n + h.length + byteRanges[i]!.end - byteRanges[i]!.start + 1 + 2, tail.length)
+    // Part by part, each slice read when the client is ready for it: never the whole body in memory.
+    async function * parts (): AsyncGenerator<Buffer> {
+      for (const [i, r] of byteRanges.entries()) {
+        yield heads[i]!
+        if (e.body) yield e.body.subarray(r.start, r.end + 1)
+        else for await (const chunk of fs.createReadStream(e.file!.path, { start: r.start, end: r.end })) yield chunk as Buffer
+        yield CRLF
+      }
+      yield tail
     }
-    chunks.push(Buffer.from(`--${boundary}--\r\n`))
-    return reply.code(206).header('Content-Type', `multipart/byteranges; boundary=${boundary}`).send(Buffer.concat(chunks))
+    return reply.code(206).header('Content-Type', `multipart/byteranges; boundary=${boundary}`).header('Content-Length', length).send(Readable.from(parts()))
   }
 
   reply.header('Content-Type', e.contentType)

@@ -7,6 +7,7 @@
 import { compareVersionStrings } from '../ips/catalog.js'
 import { keyValue, parseAction } from '../ips/action.js'
 import { matchLabel } from '../ips/search-tokens.js'
+import { fnmatchRegExp } from '../ips/fnmatch.js'
 import { pyQuote } from '../ips/quote.js'
 import { type Fields, parseQuery, type QueryNode, type QuerySpec, RETURN_ACTIONS, returnTypeOf, toPackages } from '../ips/search-query.js'
 import { ServiceUnavailableError } from '../errors.js'
@@ -30,28 +31,6 @@ export interface SearchLimits {
   readonly timeBudgetMs: number
 }
 
-/** fnmatch.translate: * ? [seq] [!seq], everything else literal. */
-export function globRegExp (pattern: string, caseInsensitive: boolean): RegExp {
-  let re = ''
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!
-    if (c === '*') re += '.*'
-    else if (c === '?') re += '.'
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2)
-      if (close === -1) { re += '\\['; continue }
-      let body = pattern.slice(i + 1, close).replace(/\\/g, '\\\\')
-      if (body.startsWith('!')) body = '^' + body.slice(1)
-      else if (body.startsWith('^')) body = '\\' + body
-      re += `[${body}]`
-      i = close
-    } else {
-      re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
-    }
-  }
-  return new RegExp(`^${re}$`, caseInsensitive ? 'isu' : 'su')
-}
-
 const isGlob = (term: string): boolean => /[*?[]/.test(term)
 const onlyWildcards = (term: string): boolean => /^[*?]*$/.test(term)
 
@@ -72,7 +51,7 @@ export class SearchEngine {
 
   private pkgMatcher (f: Fields): ((stem: string, version: string) => boolean) | null {
     if (f.pkg === null) return null
-    const re = globRegExp(f.pkg.endsWith('*') ? f.pkg : f.pkg + '*', true)
+    const re = fnmatchRegExp(f.pkg.endsWith('*') ? f.pkg : f.pkg + '*', true)
     return (stem, version) => re.test(`${stem}@${version}`)
   }
 
@@ -94,7 +73,7 @@ export class SearchEngine {
       } else {
         byToken = false
       }
-      exact = globRegExp(pattern, false)
+      exact = fnmatchRegExp(pattern, false)
     } else {
       byToken = false
     }
@@ -119,7 +98,7 @@ export class SearchEngine {
   private restrictTerm (term: string, f: Fields, hits: readonly ActionHit[]): ActionHit[] {
     const tokensOf = this.db.prepare('SELECT token FROM search_token WHERE action_id = ?').pluck()
     const glob = !this.caseSensitive || isGlob(term)
-    const re = glob ? globRegExp(term, !this.caseSensitive) : null
+    const re = glob ? fnmatchRegExp(term, !this.caseSensitive) : null
     const pkg = this.pkgMatcher(f)
     return hits.filter(h => {
       this.tick()

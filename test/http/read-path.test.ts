@@ -71,6 +71,25 @@ t.test('ranges', async t => {
   t.equal(stale.status, 200, 'If-Range that does not match sends the whole payload')
 })
 
+t.test('multiple ranges: coalesced, streamed, never amplified', async t => {
+  const whole = (await get(PAYLOAD)).body
+  const amplified = await get(PAYLOAD, { Range: 'bytes=' + Array.from({ length: 16 }, () => '0-').join(',') })
+  t.equal(amplified.status, 200, 'sixteen overlapping whole ranges: the payload once, as a 200')
+  t.equal(amplified.body.length, whole.length)
+  const res = await get(PAYLOAD, { Range: 'bytes=100-109,0-9,5-19,20-29' })
+  t.equal(res.status, 206)
+  const boundary = /^multipart\/byteranges; boundary=([0-9a-f]+)$/.exec(String(res.headers['content-type']))?.[1]
+  t.ok(boundary, 'multipart/byteranges')
+  t.equal(Number(res.headers['content-length']), res.body.length, 'Content-Length is exact')
+  const parts = res.body.toString('latin1').split(`--${boundary!}`).slice(1, -1).map(p => {
+    const [head, body] = p.split('\r\n\r\n')
+    return { range: /Content-Range: bytes (\d+)-(\d+)\//.exec(head!)!.slice(1).map(Number), body: Buffer.from(body!.slice(0, -2), 'latin1') }
+  })
+  t.same(parts.map(p => p.range), [[0, 29], [100, 109]], 'overlapping and adjacent ranges merged, in order')
+  t.same(parts[0]!.body, whole.subarray(0, 30))
+  t.same(parts[1]!.body, whole.subarray(100, 110))
+})
+
 t.test('HEAD file/2 reports the compressed digests pkgsend copies into manifests', async t => {
   const res = await get('/test/file/2/c3f55f1297c7945a8f0149c86eb5e307f633916a', {}, 'HEAD')
   t.equal(res.status, 200)

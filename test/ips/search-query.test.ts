@@ -2,7 +2,6 @@ import t from 'tap'
 import { parseAction } from '../../src/ips/action.js'
 import { indexEntries, matchLabel } from '../../src/ips/search-tokens.js'
 import { lex, parseQuery, parseQueryString, toPackages } from '../../src/ips/search-query.js'
-import { globRegExp } from '../../src/store/search-engine.js'
 
 t.test('query strings: five fields, pkg5 wording, 404 for bad fields', async t => {
   t.same(parseQueryString('False_2_None_None_a_b c'), { caseSensitive: false, returnType: 2, numToReturn: null, startPoint: null, text: 'a_b c' })
@@ -44,14 +43,4 @@ t.test('index entries follow pkg5 generate_indices', async t => {
   t.same(e('dir path=usr/share/hello/ mode=0755 owner=root group=bin'), [['basename', 'hello', null], ['path', '/usr/share/hello/', null]])
   t.equal(matchLabel('file', { key: 'basename', token: 'x', fullValue: null }), 'basename')
   t.equal(matchLabel('set', { key: 'variant.arch', token: 'sparc', fullValue: null }), 'sparc')
-})
-
-t.test('fnmatch globs', async t => {
-  t.ok(globRegExp('[hj]ello', false).test('hello'))
-  t.notOk(globRegExp('[!h]ello', false).test('hello'))
-  t.ok(globRegExp('h?llo', false).test('hallo'))
-  t.ok(globRegExp('a.b*', false).test('a.bc'))
-  t.notOk(globRegExp('a.b', false).test('axb'), 'a dot is literal')
-  t.ok(globRegExp('[', false).test('['), 'an unclosed bracket is literal')
-  t.ok(globRegExp('CAFÉ', true).test('café'))
 })
