@@ -80,7 +80,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       maxActions: config.publish.maxActions,
       maxOpenPerSubject: config.publish.maxOpenTransactions
     }),
-    search: new SearchPool(path.join(repo.dataDir, 'depot.sqlite'), { maxRows: 2_000_000, timeBudgetMs: 5000 })
+    search: new SearchPool(path.join(repo.dataDir, 'depot.sqlite'), { maxRows: 2_000_000, timeBudgetMs: 5000, maxWaitMs: 15_000 })
   }
   app.addHook('onClose', async () => { await depot.search.close() })
   app.decorate('depot', depot)

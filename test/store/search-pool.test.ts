@@ -1,6 +1,7 @@
 /**
- * Searches run in a worker with a wall-clock budget: an over-long query is
- * stopped with a 503 and the next one is served by a fresh worker.
+ * Searches run in workers with a wall-clock budget: an over-long query is
+ * stopped with a 503 and the next one is served by a fresh worker. Under
+ * load every client is answered, unless one waited past the wait budget.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -9,7 +10,8 @@ import { parseQueryString } from '../../src/ips/search-query.js'
 import { importRepository } from '../../src/store/import.js'
 import { Repository } from '../../src/store/repository.js'
 import { SearchPool } from '../../src/store/search-pool.js'
-import { GOLDEN, tempDir } from '../helpers/depot.js'
+import { GOLDEN, startDepot, tempDir } from '../helpers/depot.js'
+import { request } from '../helpers/http.js'
 
 const data = tempDir()
 const repo = new Repository(data)
@@ -18,7 +20,7 @@ t.teardown(() => { repo.close(); fs.rmSync(data, { recursive: true, force: true 
 const db = path.join(data, 'depot.sqlite')
 
 t.test('results come back from the worker', async t => {
-  const pool = new SearchPool(db, { maxRows: 100000, timeBudgetMs: 10000 })
+  const pool = new SearchPool(db, { maxRows: 100000, timeBudgetMs: 10000, maxWaitMs: 10000 })
   t.teardown(() => pool.close())
   const [lines] = await pool.search('test', [parseQueryString('False_1_None_None_hello')])
   t.equal(lines!.length, 7)
@@ -27,17 +29,38 @@ t.test('results come back from the worker', async t => {
 })
 
 t.test('a query over its time budget is stopped, and the next one still runs', async t => {
-  const pool = new SearchPool(db, { maxRows: 100000, timeBudgetMs: 1 })
+  const pool = new SearchPool(db, { maxRows: 100000, timeBudgetMs: 1, maxWaitMs: 10000 })
   t.teardown(() => pool.close())
   await t.rejects(pool.search('test', [parseQueryString('False_2_None_None_*')]), { message: /took too long/ })
-  const ok = new SearchPool(db, { maxRows: 100000, timeBudgetMs: 10000 })
+  const ok = new SearchPool(db, { maxRows: 100000, timeBudgetMs: 10000, maxWaitMs: 10000 })
   t.teardown(() => ok.close())
   const [lines] = await ok.search('test', [parseQueryString('False_2_None_None_*')])
   t.ok(lines!.length > 100)
 })
 
 t.test('a query that touches too many index rows is refused', async t => {
-  const pool = new SearchPool(db, { maxRows: 10, timeBudgetMs: 10000 })
+  const pool = new SearchPool(db, { maxRows: 10, timeBudgetMs: 10000, maxWaitMs: 10000 })
   t.teardown(() => pool.close())
   await t.rejects(pool.search('test', [parseQueryString('False_2_None_None_*')]), { status: 503, message: /too expensive/ })
+})
+
+t.test('a hundred concurrent clients are all answered, by every worker', async t => {
+  const depot = await startDepot()
+  t.teardown(() => depot.close())
+  const queries = ['hello', '*', 'example/*', ':file:basename:*', 'hello AND world', '<hello>']
+  const answers = await Promise.all(Array.from({ length: 100 }, async (_, i) =>
+    await request(depot.port, 'GET', `/test/search/1/False_2_None_None_${encodeURIComponent(queries[i % queries.length]!)}`)))
+  const statuses = answers.map(a => a.status)
+  t.equal(statuses.filter(s => s >= 500).length, 0, 'none refused')
+  t.ok(statuses.every(s => s === 200 || s === 204), 'every search answered')
+})
+
+t.test('a query that waits past the wait budget is answered 503, not queued forever', async t => {
+  const pool = new SearchPool(db, { maxRows: 2_000_000, timeBudgetMs: 10000, maxWaitMs: 1, workers: 1 })
+  t.teardown(() => pool.close())
+  const results = await Promise.allSettled(Array.from({ length: 6 }, async () => await pool.search('test', [parseQueryString('False_2_None_None_*')])))
+  t.equal(results[0]!.status, 'fulfilled', 'the first runs at once')
+  const refused = results.filter(r => r.status === 'rejected')
+  t.ok(refused.length > 0, `${refused.length} of 6 waited too long`)
+  t.match((refused[0] as PromiseRejectedResult).reason, { status: 503, message: /waited more than 1 ms for a worker/ })
 })
