@@ -48,6 +48,11 @@ export class SearchPool {
     this.slots = Array.from({ length: opts.workers ?? availableParallelism() }, () => ({ worker: null, current: null, timer: null }))
   }
 
+  /** Starts every worker now, so that no search pays for a worker's start (serve calls it before listening). */
+  warm (): void {
+    for (const slot of this.slots) slot.worker ??= this.spawn(slot)
+  }
+
   /** Queries waiting for a worker. */
   get waiting (): number { return this.queue.length }
 
