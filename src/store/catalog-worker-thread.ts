@@ -7,18 +7,14 @@
  * hands them over without a copy.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { type CatalogPart, CatalogParts } from './catalog-parts.js'
+import { CatalogParts } from './catalog-parts.js'
 import { commitSeal, prepareSeal } from './catalog-seal.js'
 import { openDatabase } from './db.js'
 import { releaseReplacedParts } from './release-memory.js'
-import { rebuild, type RebuildOptions } from './rebuild.js'
+import { rebuild } from './rebuild.js'
+import type { CatalogReply, CatalogRequest, SealedPublisher } from './catalog-worker-protocol.js'
 import { Repository } from './repository.js'
 
-export type CatalogRequest =
-  | { readonly id: number, readonly seal: readonly string[] | null }
-  | { readonly id: number, readonly rebuild: RebuildOptions }
-export interface SealedPublisher { readonly publisher: string, readonly revision: number, readonly parts: readonly CatalogPart[] }
-export type CatalogReply = { id: number, sealed: SealedPublisher[] } | { id: number, rebuilt: string[] } | { id: number, error: string }
 
 const { dataDir, dbFile } = workerData as { dataDir: string, dbFile: string }
 const db = openDatabase(dbFile)

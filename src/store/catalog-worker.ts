@@ -7,8 +7,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { CatalogPart } from './catalog-parts.js'
-import type { CatalogReply, CatalogRequest } from './catalog-worker-thread.js'
-import type { RebuildOptions } from './rebuild.js'
+import type { CatalogReply, CatalogRequest, RebuildOptions } from './catalog-worker-protocol.js'
 import { releaseReplacedParts } from './release-memory.js'
 
 const WORKER_URL = new URL(`./catalog-worker-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)

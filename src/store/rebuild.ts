@@ -14,15 +14,9 @@ import { nowCatalogTime } from '../ips/timestamp.js'
 import { regenerateCatalog } from './catalog-writer.js'
 import { addToCatalog, pendingPackages } from './publish.js'
 import type { Repository } from './repository.js'
+import type { RebuildOptions } from './catalog-worker-protocol.js'
 import { rebuildSearchIndex } from './search-index.js'
 
-export interface RebuildOptions {
-  readonly publisher?: string | null
-  readonly catalog: boolean
-  readonly index: boolean
-  /** Refresh rather than rebuild. */
-  readonly refresh?: boolean
-}
 
 export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
   const names = opts.publisher ? [opts.publisher] : repo.publisherNames()

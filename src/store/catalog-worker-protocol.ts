@@ -1,0 +1,21 @@
+/**
+ * The messages between the serving thread (catalog-worker.ts) and the
+ * catalog worker (catalog-worker-thread.ts). Types only, and importing no
+ * store module, so that the repository can start the worker without an
+ * import cycle through the rebuild and publish code the worker runs.
+ */
+import type { CatalogPart } from './catalog-parts.js'
+
+export interface RebuildOptions {
+  readonly publisher?: string | null
+  readonly catalog: boolean
+  readonly index: boolean
+  /** Refresh rather than rebuild. */
+  readonly refresh?: boolean
+}
+
+export type CatalogRequest =
+  | { readonly id: number, readonly seal: readonly string[] | null }
+  | { readonly id: number, readonly rebuild: RebuildOptions }
+export interface SealedPublisher { readonly publisher: string, readonly revision: number, readonly parts: readonly CatalogPart[] }
+export type CatalogReply = { id: number, sealed: SealedPublisher[] } | { id: number, rebuilt: string[] } | { id: number, error: string }
