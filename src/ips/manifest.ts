@@ -67,3 +67,20 @@ export function catalogPartActions (actions: readonly Action[]): PartActions {
   for (const [part, list] of summary) parts.set(part, list)
   return parts
 }
+
+/**
+ * The content size the actions of a manifest declare for each payload they
+ * reference (pkg.size), or null for a payload some action references
+ * without one: what an upload of that payload may decompress to.
+ */
+export function declaredPayloadSizes (actions: readonly Action[]): Map<string, number | null> {
+  const declared = new Map<string, number | null>()
+  for (const a of actions) {
+    if (a.hash === null) continue
+    const size = Number(attrValue(a, 'pkg.size') ?? NaN)
+    const known = Number.isSafeInteger(size) && size >= 0 ? size : null
+    const prev = declared.get(a.hash)
+    declared.set(a.hash, prev === undefined ? known : prev === null || known === null ? null : Math.max(prev, known))
+  }
+  return declared
+}

@@ -10,7 +10,7 @@ import { BadRequestError, PayloadTooLargeError } from '../errors.js'
 import { ACTION_TYPES, type Action, type ActionType, attrValues, formatAction } from '../ips/action.js'
 import { sha1Hex } from '../ips/catalog.js'
 import { formatFmri, parseFmri } from '../ips/fmri.js'
-import { parseManifest } from '../ips/manifest.js'
+import { declaredPayloadSizes, parseManifest } from '../ips/manifest.js'
 import { pyQuote } from '../ips/quote.js'
 import { type CatalogTime, fmriTimestamp, nowCatalogTime, parseCatalogTime } from '../ips/timestamp.js'
 import { validateAction, validatePackage } from '../ips/validate.js'
@@ -155,13 +155,21 @@ export class Publications {
     this.touch(id, line)
   }
 
-  /** Checks and stores a received body (in a payload worker), then records it in the transaction. */
-  private async storePayload (id: string, body: string, how: { encoding: 'raw' | 'gzip', expected: string | null }): Promise<PayloadDigests> {
+  /**
+   * Checks and stores a received body (in a payload worker), then records it
+   * in the transaction. A payload whose size the manifest already declares
+   * (manifest/1 came first) may not decompress to more.
+   */
+  private async storePayload (id: string, body: string, how: { encoding: 'raw' | 'gzip', expected: string | null, declared?: number | null }): Promise<PayloadDigests> {
     const name = how.expected ?? 'the payload'
-    const outcome = await this.repo.payloads.ingest(body, { ...how, maxSize: this.limits.maxDecompressedBytes, keepGzip: how.encoding === 'gzip' })
+    const declared = how.declared ?? null
+    const maxSize = declared === null ? this.limits.maxDecompressedBytes : Math.min(declared, this.limits.maxDecompressedBytes)
+    const outcome = await this.repo.payloads.ingest(body, { encoding: how.encoding, expected: how.expected, maxSize, keepGzip: how.encoding === 'gzip' })
     switch (outcome.kind) {
       case 'mismatch': throw new BadRequestError(`The payload sent as ${name} holds content with SHA-1 ${outcome.hash}.`)
-      case 'too-large': throw new PayloadTooLargeError(`The payload sent as ${name} decompresses to more than ${outcome.limit} bytes (publish.max_decompressed_bytes).`)
+      case 'too-large': throw new PayloadTooLargeError(maxSize === declared
+        ? `The payload sent as ${name} decompresses to more than the pkg.size its action declares (${maxSize} bytes).`
+        : `The payload sent as ${name} decompresses to more than ${maxSize} bytes (publish.max_decompressed_bytes).`)
       case 'unreadable': throw new BadRequestError(`The payload sent as ${name} is not a valid gzip stream: ${outcome.message}`)
     }
     const d = outcome.digests
@@ -176,10 +184,11 @@ export class Publications {
    * certificates), raw content the depot names and compresses.
    */
   async addFile (id: string, caller: TransactionCaller, basename: string | undefined, bodyFile: string | null): Promise<void> {
-    this.row(id, caller)
+    const t = this.row(id, caller)
     if (bodyFile === null) throw new BadRequestError('A payload must be sent in the body.')
-    if (basename !== undefined && !SHA1_NAME.test(basename)) throw new BadRequestError(`The specified basename, '${basename}', is not a SHA-1 payload name.`)
-    await this.storePayload(id, bodyFile, basename === undefined ? { encoding: 'raw', expected: null } : { encoding: 'gzip', expected: basename })
+    if (basename === undefined) { await this.storePayload(id, bodyFile, { encoding: 'raw', expected: null }); return }
+    if (!SHA1_NAME.test(basename)) throw new BadRequestError(`The specified basename, '${basename}', is not a SHA-1 payload name.`)
+    await this.storePayload(id, bodyFile, { encoding: 'gzip', expected: basename, declared: declaredPayloadSizes(parseManifest(t.manifest)).get(basename) ?? null })
   }
 
   /** manifest/1 POST: the manifest text (gzip, or raw), appended after the depot's pkg.fmri line. */

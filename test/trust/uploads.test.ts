@@ -106,6 +106,12 @@ t.test('pkg(5): file/1 and manifest/1 bounds', async t => {
   t.match(errorMessage(many.body), /more than the 50 allowed/)
   const body = await request(depot.port, 'POST', `/file/1/${id}`, { ...auth, 'X-IPkg-SetAttr0': `basename=${sha1(Buffer.alloc(2 * LIMIT))}` }, Buffer.alloc(2 * LIMIT))
   t.equal(body.status, 413, 'a body over body_limit')
+  const small = Buffer.alloc(2 * 1024 * 1024)
+  const declared = await request(depot.port, 'POST', `/manifest/1/${id}`, auth, `file ${sha1(small)} path=opt/small mode=0444 owner=root group=bin pkg.size=1000\n`)
+  t.equal(declared.status, 200, 'a manifest that declares a payload of 1000 bytes')
+  const past = await request(depot.port, 'POST', `/file/1/${id}`, { ...auth, 'X-IPkg-SetAttr0': `basename=${sha1(small)}` }, zlib.gzipSync(small))
+  t.equal(past.status, 413, 'a payload decompressing past its declared size')
+  t.equal(errorMessage(past.body), `The payload sent as ${sha1(small)} decompresses to more than the pkg.size its action declares (1000 bytes).`)
   t.equal(state(), before, 'nothing stored')
 })
 

@@ -10,8 +10,7 @@
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { BadRequestError, DepotError, PayloadTooLargeError } from '../../errors.js'
-import { attrValues } from '../../ips/action.js'
-import { parseManifest } from '../../ips/manifest.js'
+import { declaredPayloadSizes, parseManifest } from '../../ips/manifest.js'
 import type { PayloadDigests } from '../../store/payload-digests.js'
 import { SHA1_NAME } from '../../store/payload-store.js'
 import type { DepotServices } from '../depot/context.js'
@@ -26,19 +25,6 @@ const publisherParam = {
   required: ['publisher'],
   properties: { publisher: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,254}$' } }
 } as const
-
-/** What the manifest says of each payload it references: the content size its actions declare, if any. */
-function declaredPayloads (manifest: string, maxActions: number): Map<string, number | null> {
-  const declared = new Map<string, number | null>()
-  for (const a of parseManifest(manifest, maxActions)) {
-    if (a.hash === null) continue
-    const size = Number(attrValues(a, 'pkg.size')[0] ?? NaN)
-    const known = Number.isSafeInteger(size) && size >= 0 ? size : null
-    const prev = declared.get(a.hash)
-    declared.set(a.hash, prev === undefined ? known : prev === null || known === null ? null : Math.max(prev, known))
-  }
-  return declared
-}
 
 /** Field values arrive as latin1 (one char per byte) so that invalid UTF-8 is refused, not replaced with U+FFFD. */
 function utf8Field (name: string, latin1: string): string {
@@ -92,7 +78,7 @@ export async function publishApi (app: FastifyInstance, opts: { depot: DepotServ
           received += value.length
           if (received > bodyLimit) throw tooLarge()
           manifest = utf8Field('manifest', value)
-          declared = declaredPayloads(manifest, depot.config.publish.maxActions)
+          declared = declaredPayloadSizes(parseManifest(manifest, depot.config.publish.maxActions))
           continue
         }
         const name = part.fieldname
