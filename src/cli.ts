@@ -83,7 +83,7 @@ async function serve (cfg: DepotConfig): Promise<void> {
   }
   await repo.warmCatalog()
   const app = await buildApp({ config: cfg, repo })
-  app.depot.search.warm()
+  await app.depot.search.warm()
   const close = async (): Promise<void> => {
     await app.close()
     repo.close()

@@ -2,29 +2,20 @@
  * The commands the README promises: serve starts a depot on the embedded
  * default (SQLite file + fixtures), check-config names a bad key.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { ROOT, tempDir } from './helpers/depot.js'
 import { request } from './helpers/http.js'
+import { spawnServe } from './helpers/cli.js'
 
 const CLI = path.join(ROOT, 'dist/src/cli.js')
 
 t.test('serve imports the fixtures into a fresh data directory and serves them', async t => {
   const data = tempDir()
   t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--data', data], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(() => { child.kill('SIGTERM') })
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString()
-      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (m) resolve(Number(m[1]))
-    })
-    child.on('exit', code => reject(new Error(`serve exited with ${code}`)))
-  })
+  const { port } = await spawnServe(t, ['--data', data])
   const attrs = await request(port, 'GET', '/test/catalog/1/catalog.attrs')
   t.equal(attrs.status, 200)
   t.same(attrs.body, fs.readFileSync(path.join(ROOT, 'fixtures/repo/publisher/test/catalog/catalog.attrs')))

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads'
 import { DepotError, ServiceUnavailableError } from '../errors.js'
 import type { QuerySpec } from '../ips/search-query.js'
 import type { SearchLimits } from './search-engine.js'
-import type { SearchJob, SearchReply } from './search-worker.js'
+import type { SearchJob, SearchMessage, SearchReply } from './search-worker.js'
 
 interface Pending {
   readonly job: SearchJob
@@ -25,6 +25,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker | null
+  /** The worker has opened its database: its start does not count against a query's budget. */
+  ready: boolean
   current: Pending | null
   timer: NodeJS.Timeout | null
 }
@@ -45,12 +47,13 @@ export class SearchPool {
   private closed = false
 
   constructor (private readonly dbFile: string, private readonly opts: SearchPoolOptions) {
-    this.slots = Array.from({ length: opts.workers ?? availableParallelism() }, () => ({ worker: null, current: null, timer: null }))
+    this.slots = Array.from({ length: opts.workers ?? availableParallelism() }, () => ({ worker: null, ready: false, current: null, timer: null }))
   }
 
-  /** Starts every worker now, so that no search pays for a worker's start (serve calls it before listening). */
-  warm (): void {
+  /** Starts every worker and resolves when all are ready, so that no search waits for one to start (serve does this before listening). */
+  async warm (): Promise<void> {
     for (const slot of this.slots) slot.worker ??= this.spawn(slot)
+    await Promise.all(this.slots.map(async slot => { while (!slot.ready && slot.worker !== null && !this.closed) await new Promise(resolve => setTimeout(resolve, 5)) }))
   }
 
   /** Queries waiting for a worker. */
@@ -59,7 +62,11 @@ export class SearchPool {
   private spawn (slot: Slot): Worker {
     const limits: SearchLimits = { maxRows: this.opts.maxRows, timeBudgetMs: this.opts.timeBudgetMs }
     const w = new Worker(WORKER_URL, { workerData: { dbFile: this.dbFile, limits } })
-    w.on('message', (reply: SearchReply) => { this.settle(slot, reply) })
+    slot.ready = false
+    w.on('message', (reply: SearchMessage) => {
+      if ('ready' in reply) { slot.ready = true; this.next(); return }
+      this.settle(slot, reply)
+    })
     w.on('error', err => { this.fail(slot, w, err) })
     w.unref()
     return w
@@ -91,12 +98,12 @@ export class SearchPool {
   private next (): void {
     if (this.closed) return
     for (const slot of this.slots) {
-      if (slot.current !== null) continue
-      const p = this.queue.shift()
-      if (!p) return
+      if (this.queue.length === 0) return
+      slot.worker ??= this.spawn(slot)
+      if (slot.current !== null || !slot.ready) continue
+      const p = this.queue.shift()!
       if (p.waiting) clearTimeout(p.waiting)
       slot.current = p
-      slot.worker ??= this.spawn(slot)
       slot.worker.postMessage(p.job)
       slot.timer = setTimeout(() => {
         void slot.worker?.terminate()

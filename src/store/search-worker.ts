@@ -14,9 +14,13 @@ export type SearchJob =
   | { id: number, kind: 'v0', publisher: string, token: string }
 
 export type SearchReply = { id: number, lines: string[][] } | { id: number, error: { status: number, message: string, code: string } }
+export type SearchMessage = SearchReply | { ready: true }
 
 const { dbFile, limits } = workerData as { dbFile: string, limits: SearchLimits }
 const db = openDatabase(dbFile, { readonly: true })
+
+// A query's time budget starts when it reaches a worker that is ready, not while one boots.
+parentPort!.postMessage({ ready: true } satisfies SearchMessage)
 
 parentPort!.on('message', (job: SearchJob) => {
   let reply: SearchReply

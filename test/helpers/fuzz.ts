@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
+import type { RunningDepot } from './depot.js'
 
 export function runs (inNpmTest: number): number {
   const n = Number(process.env.FUZZ_RUNS ?? '')
@@ -32,4 +33,21 @@ export function listFiles (dir: string): string[] {
   }
   walk(dir)
   return out.sort()
+}
+
+/**
+ * What a write could change, as one comparable string: publishers and
+ * their catalog revisions, packages, open transactions with their
+ * manifests and payloads, the payload store, and background jobs started.
+ */
+export function repositoryState (depot: RunningDepot): string {
+  const db = depot.repo.db
+  return JSON.stringify({
+    publishers: db.prepare('SELECT name, catalog_revision, catalog_last_modified FROM publisher ORDER BY name').all(),
+    packages: db.prepare('SELECT COUNT(*) AS n, MAX(id) AS last FROM package').get(),
+    transactions: db.prepare('SELECT id, publisher, subject, manifest, touched FROM pub_transaction ORDER BY id').all(),
+    transactionPayloads: db.prepare('SELECT * FROM pub_transaction_payload ORDER BY transaction_id, hash').all(),
+    payloads: listFiles(depot.repo.payloads.root),
+    jobs: depot.app.depot.jobs.submitted
+  })
 }

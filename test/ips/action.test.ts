@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { formatAction, parseAction } from '../../src/ips/action.js'
-import { catalogPartActions, manifestLines, parseManifest } from '../../src/ips/manifest.js'
+import { catalogPartActions, manifestLines, parseManifest, TooManyActionsError } from '../../src/ips/manifest.js'
 import { buildPart, verifyCatalogFile } from '../../src/ips/catalog.js'
 import { GOLDEN } from '../helpers/depot.js'
 
@@ -51,7 +51,7 @@ t.test('printing: sorted keys, pkg5 quoting', async t => {
 
 t.test('manifest lines: comments, blanks, continuations', async t => {
   t.same(manifestLines('# c\n\n  set name=a \\\n   value=b\ndir path=x\n'), ['set name=a value=b', 'dir path=x'])
-  t.throws(() => parseManifest('set name=a value=b\nset name=b value=c\n', 1), RangeError)
+  t.throws(() => parseManifest('set name=a value=b\nset name=b value=c\n', 1), TooManyActionsError, 'a typed 400, never a RangeError that reaches a handler as a 500')
 })
 
 t.test('every golden manifest line survives parse and print unchanged', async t => {

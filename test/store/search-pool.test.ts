@@ -47,17 +47,19 @@ t.test('a query that touches too many index rows is refused', async t => {
 t.test('a hundred concurrent clients are all answered, by every worker', async t => {
   const depot = await startDepot()
   t.teardown(() => depot.close())
-  const queries = ['hello', '*', 'example/*', ':file:basename:*', 'hello AND world', '<hello>']
+  const queries = ['hello', 'hel*', 'example/hello', ':set:pkg.summary:*hello*', 'hello AND example', '<hello>']
   const answers = await Promise.all(Array.from({ length: 100 }, async (_, i) =>
     await request(depot.port, 'GET', `/test/search/1/False_2_None_None_${encodeURIComponent(queries[i % queries.length]!)}`)))
   const statuses = answers.map(a => a.status)
-  t.equal(statuses.filter(s => s >= 500).length, 0, 'none refused')
+  const refused = answers.filter(a => a.status >= 500).map(a => a.body.toString().match(/<p>([^<]*)<\/p>/)?.[1])
+  t.same(refused, [], 'none refused')
   t.ok(statuses.every(s => s === 200 || s === 204), 'every search answered')
 })
 
 t.test('a query that waits past the wait budget is answered 503, not queued forever', async t => {
   const pool = new SearchPool(db, { maxRows: 2_000_000, timeBudgetMs: 10000, maxWaitMs: 1, workers: 1 })
   t.teardown(() => pool.close())
+  await pool.warm()
   const results = await Promise.allSettled(Array.from({ length: 6 }, async () => await pool.search('test', [parseQueryString('False_2_None_None_*')])))
   t.equal(results[0]!.status, 'fulfilled', 'the first runs at once')
   const refused = results.filter(r => r.status === 'rejected')

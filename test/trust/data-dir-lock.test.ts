@@ -5,31 +5,19 @@
  * nothing: no sweep, no migration. The lock dies with its holder, kill -9
  * included.
  */
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { DataDirLock, DataDirLockedError } from '../../src/store/data-lock.js'
 import { ROOT, tempDir } from '../helpers/depot.js'
-import { CLI, runCli } from '../helpers/cli.js'
+import { runCli, spawnServe } from '../helpers/cli.js'
 import { listFiles } from '../helpers/fuzz.js'
 import { request } from '../helpers/http.js'
 
 t.test('a second writer is refused while a depot serves', async t => {
   const data = tempDir()
   t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
-  const first = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--data', data], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise(resolve => first.once('exit', resolve))
-  t.teardown(async () => { first.kill('SIGKILL'); await exited })
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = ''
-    first.stdout.on('data', (c: Buffer) => {
-      out += c.toString()
-      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (m) resolve(Number(m[1]))
-    })
-    first.once('exit', code => reject(new Error(`serve exited with ${code}`)))
-  })
+  const { child: first, port, exited } = await spawnServe(t, ['--data', data])
   // A payload that no package references, as a REST upload in flight leaves it: a sweep would delete it.
   const inFlight = path.join(data, 'file', 'ff', 'ff'.repeat(20))
   fs.mkdirSync(path.dirname(inFlight), { recursive: true })
