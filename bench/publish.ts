@@ -21,6 +21,9 @@ export interface PublishResult {
   /** An admin rebuild of the catalog, and the slowest catalog.attrs a reader polling meanwhile got. */
   readonly rebuildSeconds: number
   readonly slowestReadDuringRebuild: number
+  /** A 48 MiB pkg(5) add/0 upload (hashed and compressed at level 9 by the depot), and the slowest catalog.attrs a reader polling meanwhile got. */
+  readonly uploadSeconds: number
+  readonly slowestReadDuringUpload: number
   /** The depot's highest RSS through all of the above. */
   readonly peakRssMiB: number
 }
@@ -42,7 +45,7 @@ export async function waitForHttp (url: string, seconds: number): Promise<void> 
 
 /** The configuration a benchmark depot runs with; `extra` appends sections. */
 export function depotConfigToml (port: number, dataDir: string, seed: string, extra = ''): string {
-  return `[server]\nlisten = "127.0.0.1:${port}"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${dataDir}"\nseed_repository = "${seed}"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 1048576\n[log]\nlevel = "warn"\n${extra}`
+  return `[server]\nlisten = "127.0.0.1:${port}"\nbody_limit = 67108864\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${dataDir}"\nseed_repository = "${seed}"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 1048576\n[log]\nlevel = "warn"\n${extra}`
 }
 
 export async function publishBench (root: string, o: { dataDir: string, seed: string, port: number, versions: number, publishes?: number }): Promise<PublishResult> {
@@ -91,8 +94,9 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
     }
     const p = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!
     const rebuild = await rebuildWhileReading(`http://127.0.0.1:${o.port}`, token)
+    const upload = await uploadWhileReading(`http://127.0.0.1:${o.port}`, token)
     clearInterval(sampler)
-    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), ...rebuild, peakRssMiB }
+    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), ...rebuild, ...upload, peakRssMiB }
   } finally {
     depot.kill('SIGTERM')
     await new Promise(resolve => depot.once('exit', resolve))
@@ -118,4 +122,34 @@ async function rebuildWhileReading (base: string, token: string): Promise<{ rebu
     await new Promise(resolve => setTimeout(resolve, 20))
   }
   return { rebuildSeconds: (performance.now() - started) / 1000, slowestReadDuringRebuild: slowest }
+}
+
+/** Sends a large add/0 (raw content the depot must hash and compress) and reads catalog.attrs until it is answered. */
+async function uploadWhileReading (base: string, token: string): Promise<{ uploadSeconds: number, slowestReadDuringUpload: number }> {
+  const headers = { authorization: `Bearer ${token}`, 'client-release': '5.11' }
+  const opened = await fetch(`${base}/open/0/pkg:%2F%2Fbench%2Fbench%2Fupload%401.0`, { headers })
+  const id = opened.headers.get('transaction-id')
+  if (opened.status !== 200 || id === null) throw new Error(`open refused: ${opened.status} ${await opened.text()}`)
+  // Text that deflates slowly at level 9, as real binaries do.
+  let x = 1
+  const content = Buffer.alloc(48 * 1024 * 1024)
+  for (let i = 0; i < content.length; i++) { x = (x * 1103515245 + 12345) >>> 0; content[i] = 0x41 + (x >>> 27) }
+  let uploading = true
+  let slowest = 0
+  const reader = (async () => {
+    while (uploading) {
+      const read = performance.now()
+      await (await fetch(`${base}/bench/catalog/1/catalog.attrs`)).arrayBuffer()
+      slowest = Math.max(slowest, performance.now() - read)
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+  })()
+  const started = performance.now()
+  const res = await fetch(`${base}/add/0/${id}/file`, { method: 'POST', headers: { ...headers, 'x-ipkg-setattr0': 'path=opt/bench/upload', 'x-ipkg-setattr1': 'mode=0444', 'x-ipkg-setattr2': 'owner=root', 'x-ipkg-setattr3': 'group=bin' }, body: content })
+  const uploadSeconds = (performance.now() - started) / 1000
+  uploading = false
+  await reader
+  if (res.status !== 200) throw new Error(`add/0 refused: ${res.status} ${await res.text()}`)
+  await fetch(`${base}/abandon/0/${id}`, { headers })
+  return { uploadSeconds, slowestReadDuringUpload: slowest }
 }

@@ -113,3 +113,26 @@ t.test('whoami does not spend a single-use token', async t => {
   t.equal((await post(port, once)).status, 202, 'still usable after whoami')
   t.equal((await post(port, once)).status, 401, 'and spent by its first use')
 })
+
+t.test('a write waiting on a hanging issuer holds up no read', async t => {
+  const { corp, port, good } = await setup(t)
+  corp.delayMs = 60_000
+  const order: string[] = []
+  const write = post(port, await good()).then(r => { order.push('write'); return r })
+  await sleep(200)
+  const read = await request(port, 'GET', '/test/catalog/1/catalog.attrs')
+  order.push('read')
+  t.equal(read.status, 200)
+  t.equal((await write).status, 503, 'the write fails closed when the fetch gives up')
+  t.same(order, ['read', 'write'], 'the read was answered while the write still waited on the issuer')
+})
+
+t.test('max_token_bytes refuses a validly signed token for its size alone', async t => {
+  const { port, good } = await setup(t)
+  const big = await good({ padding: 'x'.repeat(9000) })
+  t.ok(big.length > 8192, `a ${big.length}-byte token, signed by the trusted issuer`)
+  const res = await post(port, big)
+  t.equal(res.status, 401)
+  t.match(String(res.headers['www-authenticate']), /error="invalid_token", error_description="token too large"/)
+  t.equal((await post(port, await good({ padding: 'x'.repeat(4000) }))).status, 202, 'the same token under the limit is accepted')
+})

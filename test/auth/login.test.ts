@@ -60,6 +60,7 @@ async function login (account: string): Promise<{ code: number | null, output: s
 }
 
 const proto = tempDir()
+t.teardown(() => { fs.rmSync(proto, { recursive: true, force: true }) })
 fs.writeFileSync(path.join(proto, 'hello'), 'hello from my machine\n')
 const manifest = (version: string): string => {
   const file = path.join(proto, `hello-${version}.p5m`)
