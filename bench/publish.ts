@@ -4,10 +4,12 @@
  * catalog grows. The depot imports `seed` into `dataDir` at start unless
  * it holds it already.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { LocalIssuer } from '../test/helpers/issuer.js'
 
 export interface PublishResult {
@@ -124,7 +126,7 @@ async function rebuildWhileReading (base: string, token: string): Promise<{ rebu
   return { rebuildSeconds: (performance.now() - started) / 1000, slowestReadDuringRebuild: slowest }
 }
 
-/** Sends a large add/0 (raw content the depot must hash and compress) and reads catalog.attrs until it is answered. */
+/** Sends a large add/0 (raw content the depot must hash and compress) while a reader in another process polls catalog.attrs. */
 async function uploadWhileReading (base: string, token: string): Promise<{ uploadSeconds: number, slowestReadDuringUpload: number }> {
   const headers = { authorization: `Bearer ${token}`, 'client-release': '5.11' }
   const opened = await fetch(`${base}/open/0/pkg:%2F%2Fbench%2Fbench%2Fupload%401.0`, { headers })
@@ -134,22 +136,26 @@ async function uploadWhileReading (base: string, token: string): Promise<{ uploa
   let x = 1
   const content = Buffer.alloc(48 * 1024 * 1024)
   for (let i = 0; i < content.length; i++) { x = (x * 1103515245 + 12345) >>> 0; content[i] = 0x41 + (x >>> 27) }
-  let uploading = true
-  let slowest = 0
-  const reader = (async () => {
-    while (uploading) {
-      const read = performance.now()
-      await (await fetch(`${base}/bench/catalog/1/catalog.attrs`)).arrayBuffer()
-      slowest = Math.max(slowest, performance.now() - read)
-      await new Promise(resolve => setTimeout(resolve, 10))
-    }
-  })()
+  const reader = fork(fileURLToPath(new URL('./poll.js', import.meta.url)), [`${base}/bench/catalog/1/catalog.attrs`])
+  const report = new Promise<{ slowest: number, reads: number }>((resolve, reject) => {
+    reader.on('message', m => { if (m !== 'ready') resolve(m as { slowest: number, reads: number }) })
+    reader.once('exit', code => { reject(new Error(`the reader exited with ${code}`)) })
+  })
+  await new Promise(resolve => reader.once('message', resolve))
+  // curl sends it, as pkgsend's libcurl would: the client's own CPU stays out of the way of the depot's.
+  const body = path.join(os.tmpdir(), `ips-depot-bench-upload-${process.pid}`)
+  fs.writeFileSync(body, content)
   const started = performance.now()
-  const res = await fetch(`${base}/add/0/${id}/file`, { method: 'POST', headers: { ...headers, 'x-ipkg-setattr0': 'path=opt/bench/upload', 'x-ipkg-setattr1': 'mode=0444', 'x-ipkg-setattr2': 'owner=root', 'x-ipkg-setattr3': 'group=bin' }, body: content })
+  const status = await new Promise<string>((resolve, reject) => {
+    execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', '--data-binary', `@${body}`, '-H', `Authorization: ${headers.authorization}`,
+      '-H', 'Content-Type: application/octet-stream', '-H', 'X-IPkg-SetAttr0: path=opt/bench/upload', '-H', 'X-IPkg-SetAttr1: mode=0444', '-H', 'X-IPkg-SetAttr2: owner=root', '-H', 'X-IPkg-SetAttr3: group=bin',
+      `${base}/add/0/${id}/file`], (err, out) => { if (err) reject(err); else resolve(out) })
+  }).finally(() => { fs.rmSync(body, { force: true }) })
   const uploadSeconds = (performance.now() - started) / 1000
-  uploading = false
-  await reader
-  if (res.status !== 200) throw new Error(`add/0 refused: ${res.status} ${await res.text()}`)
+  reader.send('stop')
+  const { slowest, reads } = await report
+  if (status !== '200') throw new Error(`add/0 refused: ${status}`)
+  if (reads === 0) throw new Error('the reader got no answer during the upload')
   await fetch(`${base}/abandon/0/${id}`, { headers })
   return { uploadSeconds, slowestReadDuringUpload: slowest }
 }

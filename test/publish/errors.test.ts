@@ -16,6 +16,7 @@ for (const { x, res } of results) {
   const name = `${x.trace ?? ''}: ${x.request.method} ${x.request.path.slice(0, 60)}`
   if (x.trace === 'abandon-malformed-id') {
     t.equal(res.status, 400, `${name}: a malformed id is a bad request, not a 500`)
+    t.match(errorMessage(res.body), /^No transaction matching '.+' could be found\.$/, `${name}: pkg5's message for an unknown transaction`)
     continue
   }
   t.equal(res.status, x.response.status, `${name}: status`)

@@ -79,18 +79,19 @@ t.test('bad uploads get a clear error and publish nothing', async t => {
   const hash = sha1(content)
   const manifest = `set name=pkg.fmri value=example/rest@1.0\nset name=pkg.summary value=rest\nfile ${hash} path=opt/rest mode=0444 owner=root group=bin\n`
   const before = (await fetchCatalog(depot.port, 'test')).attrs['package-version-count']
-  const cases: Array<[string, Array<[string, string | Buffer]>, RegExp]> = [
-    ['content that is not what its name says', [['manifest', manifest], [hash, Buffer.from('other')]], /holds content with SHA-1/],
-    ['a payload neither sent nor stored', [['manifest', manifest]], /was not sent and is not stored/],
-    ['no manifest', [[hash, content]], /"manifest" field first/],
-    ['a bad action', [['manifest', 'set name=pkg.fmri value=example/rest@1.0\ndir path=opt mode=9999 owner=root group=bin\n']], /not a valid mode/],
-    ['no version', [['manifest', 'set name=pkg.fmri value=example/rest\n']], /has no version/],
-    ['a part not named by a hash', [['manifest', manifest], ['opt/rest', content]], /named by the SHA-1/],
-    ['a gzip bomb', [['manifest', manifest], [hash, zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024))]], /larger than|holds content/]
+  const cases: Array<[string, Array<[string, string | Buffer]>, number, RegExp]> = [
+    ['content that is not what its name says', [['manifest', manifest], [hash, Buffer.from('other')]], 400, /holds content with SHA-1/],
+    ['a payload neither sent nor stored', [['manifest', manifest]], 400, /was not sent and is not stored/],
+    ['no manifest', [[hash, content]], 400, /"manifest" field first/],
+    ['a bad action', [['manifest', 'set name=pkg.fmri value=example/rest@1.0\ndir path=opt mode=9999 owner=root group=bin\n']], 400, /not a valid mode/],
+    ['no version', [['manifest', 'set name=pkg.fmri value=example/rest\n']], 400, /has no version/],
+    ['a part not named by a hash', [['manifest', manifest], ['opt/rest', content]], 400, /named by the SHA-1/],
+    // Within the default 32 GiB bound the bomb decompresses, and its content is not what its name says (test/trust/uploads.test.ts bounds it).
+    ['a gzip bomb under a wrong name', [['manifest', manifest], [hash, zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024))]], 400, new RegExp(`payload ${hash} holds content with SHA-1 ${sha1(Buffer.alloc(64 * 1024 * 1024))}`)]
   ]
-  for (const [what, parts, message] of cases) {
+  for (const [what, parts, status, message] of cases) {
     const r = await upload(parts)
-    t.ok(r.status === 400 || r.status === 413, `${what}: ${r.status}`)
+    t.equal(r.status, status, `${what}: ${status}`)
     t.match(r.body.detail, message, what)
   }
   t.equal((await fetchCatalog(depot.port, 'test')).attrs['package-version-count'], before, 'nothing was published')
