@@ -31,6 +31,9 @@ export interface SearchLimits {
   readonly timeBudgetMs: number
 }
 
+/** A query stopped at its time budget, by the engine or by the pool. */
+export const QUERY_TOO_LONG = 'The query took too long and was stopped; narrow it down.'
+
 const isGlob = (term: string): boolean => /[*?[]/.test(term)
 const onlyWildcards = (term: string): boolean => /^[*?]*$/.test(term)
 
@@ -44,9 +47,9 @@ export class SearchEngine {
 
   private tick (n = 1): void {
     this.rows += n
-    if (this.rows > this.limits.maxRows || Date.now() > this.deadline) {
-      throw new ServiceUnavailableError('The query is too expensive for this server; narrow it down.', 1)
-    }
+    if (this.rows > this.limits.maxRows) throw new ServiceUnavailableError('The query is too expensive for this server; narrow it down.', 1)
+    // The same answer as when the pool ends a worker past the budget: which of the two noticed first does not matter.
+    if (Date.now() > this.deadline) throw new ServiceUnavailableError(QUERY_TOO_LONG, 1)
   }
 
   private pkgMatcher (f: Fields): ((stem: string, version: string) => boolean) | null {

@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { DepotError, ServiceUnavailableError } from '../errors.js'
 import type { QuerySpec } from '../ips/search-query.js'
-import type { SearchLimits } from './search-engine.js'
+import { QUERY_TOO_LONG, type SearchLimits } from './search-engine.js'
 import type { SearchJob, SearchMessage, SearchReply } from './search-worker.js'
 
 interface Pending {
@@ -109,7 +109,7 @@ export class SearchPool {
         void slot.worker?.terminate()
         slot.worker = null
         this.free(slot)
-        p.reject(new ServiceUnavailableError('The query took too long and was stopped; narrow it down.', 1))
+        p.reject(new ServiceUnavailableError(QUERY_TOO_LONG, 1))
       }, this.opts.timeBudgetMs)
     }
   }
