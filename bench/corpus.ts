@@ -1,6 +1,6 @@
 /**
  * A deterministic synthetic IPS corpus, shaped like real repositories
- * (../shared/reference/performance-notes.md §1): file actions per manifest
+ * (the scale of real repositories in the workplace's performance notes, §1): file actions per manifest
  * log-normal with median 14 and p99 ~4k; payload sizes log-normal with
  * median ~2 KB and p99 ~260 KB; each new version of a stem keeps 50–80% of
  * the previous version's payloads. Written as a pkg5 v4 file repository

@@ -13,7 +13,8 @@ import { importRepository } from '../../src/store/import.js'
 import { Repository } from '../../src/store/repository.js'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
-export const GOLDEN = path.resolve(ROOT, '../shared/golden')
+/** Data recorded from the real pkg5 tools; fixtures/golden/README.md says what each file is. */
+export const GOLDEN = path.resolve(ROOT, 'fixtures/golden')
 
 export interface RunningDepot {
   readonly url: string

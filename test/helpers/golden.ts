@@ -1,4 +1,4 @@
-/** Reads the recorded pkg(5) HTTP exchanges in ../shared/golden/http. */
+/** Reads the recorded pkg(5) HTTP exchanges in fixtures/golden/http. */
 import fs from 'node:fs'
 import path from 'node:path'
 import { GOLDEN } from './depot.js'
