@@ -105,24 +105,24 @@ export class AuthGuard {
     return granted!
   }
 
-  /** Whether the principal holds the admin role: every publisher, every action. */
-  isAdmin (p: Principal): boolean {
-    try { authorize(p, this.cfg.bindings, null, 'rebuild'); return true } catch (err) { if (err instanceof DepotError) return false; throw err }
+  /** Whether the policy grants (publisher, action); a null publisher means all of them. */
+  private allows (p: Principal, publisher: string | null, action: DepotAction): boolean {
+    try { authorize(p, this.cfg.bindings, publisher, action); return true } catch (err) { if (err instanceof DepotError) return false; throw err }
   }
+
+  /** Whether the principal holds the admin role: every publisher, every action. */
+  isAdmin (p: Principal): boolean { return this.allows(p, null, 'rebuild') }
 
   /** Every (publisher, action) the request's token is granted, for whoami. */
   async grants (req: FastifyRequest): Promise<{ principal: Principal, admin: boolean, publishers: Record<string, DepotAction[]> }> {
     const principal = await this.check(req, { publisher: null, action: 'publish', authenticateOnly: true }, false)
-    const allowed = (publisher: string | null, action: DepotAction): boolean => {
-      try { authorize(principal, this.cfg.bindings, publisher, action); return true } catch (err) { if (err instanceof DepotError) return false; throw err }
-    }
     const names = new Set([...this.repo.publisherNames(), ...this.cfg.bindings.map(b => b.publisher)])
     const publishers: Record<string, DepotAction[]> = {}
     for (const name of [...names].sort()) {
-      const actions = DEPOT_ACTIONS.filter(a => allowed(name, a))
+      const actions = DEPOT_ACTIONS.filter(a => this.allows(principal, name, a))
       if (actions.length > 0) publishers[name] = actions
     }
-    return { principal, admin: allowed(null, 'rebuild'), publishers }
+    return { principal, admin: this.isAdmin(principal), publishers }
   }
 
   /** Runs one authentication decision and records it, allowed or refused. */
