@@ -8,9 +8,8 @@ import path from 'node:path'
 import t from 'tap'
 import { ROOT, tempDir } from './helpers/depot.js'
 import { request } from './helpers/http.js'
-import { spawnServe } from './helpers/cli.js'
+import { CLI, spawnServe } from './helpers/cli.js'
 
-const CLI = path.join(ROOT, 'dist/src/cli.js')
 
 t.test('serve imports the fixtures into a fresh data directory and serves them', async t => {
   const data = tempDir()

@@ -48,10 +48,14 @@ t.test('key rotation: new keys are picked up with one refetch, without downtime'
   await op.close()
   op = await startProvider({ port, keys: [k1, k2], signWith: 'k2', clients })
   const token = await op.token('ci-test', 'depot:rebuild')
+  t.equal(op.keySetFetches(), 0, 'the restarted provider has not been asked for its keys yet')
   t.equal((await rebuild(token)).status, 200, 'a token signed with the new key is accepted')
+  t.equal(op.keySetFetches(), 1, 'the unknown kid cost one fetch of the key set')
+  t.equal((await rebuild(await op.token('ci-test', 'depot:rebuild'))).status, 200)
+  t.equal(op.keySetFetches(), 1, 'the new key is known from then on: no more fetches')
 })
 
-t.test('an unreachable issuer never opens a write path and never slows a read', async t => {
+t.test('an unreachable issuer never opens a write path; reads go on', async t => {
   const token = await op.token('ci-test', 'depot:rebuild')
   await op.close()
   t.equal((await rebuild(token)).status, 200, 'keys already fetched keep working during an outage')
@@ -62,10 +66,8 @@ t.test('an unreachable issuer never opens a write path and never slows a read', 
   const refused = await rebuild(unknownKid)
   t.equal(refused.status, 503, 'an unknown kid while the issuer is down: the refetch failed, fail closed')
   t.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After: when the depot will ask the issuer again')
-  const start = Date.now()
-  const read = await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')
-  t.equal(read.status, 200)
-  t.ok(Date.now() - start < 1000, 'reads do not wait for the issuer')
+  // A hanging issuer (not only a closed one) is in issuer-failures.test.ts.
+  t.equal((await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')).status, 200, 'reads are answered')
 })
 
 t.test('keys older than the allowed staleness are not used once the issuer is down', async t => {

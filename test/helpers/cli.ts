@@ -1,10 +1,27 @@
 /** Runs the built CLI as a child process, without blocking the depot that runs in the test process. */
 import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import type { Test } from 'tap'
 import { ROOT } from './depot.js'
 
-export const CLI = path.join(ROOT, 'dist/src/cli.js')
+/**
+ * The built CLI. A test that spawns it would otherwise test yesterday's
+ * code without a word when run alone (`npx tap test/x.test.ts` does not
+ * build, `npm test` does): a source newer than its build stops the test.
+ */
+export const CLI = builtCli()
+
+function builtCli (): string {
+  const stale: string[] = []
+  for (const file of fs.readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue
+    const built = path.join(ROOT, 'dist/src', file.replace(/\.ts$/, '.js'))
+    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(ROOT, 'src', file)).mtimeMs) stale.push(`src/${file}`)
+  }
+  if (stale.length > 0) throw new Error(`dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''}: run \`npm run build\` (npm test does) before the tests that spawn the CLI`)
+  return path.join(ROOT, 'dist/src/cli.js')
+}
 
 export interface CliResult { readonly code: number | null, readonly stdout: string, readonly stderr: string }
 
@@ -20,21 +37,30 @@ export function runCli (args: readonly string[], env: NodeJS.ProcessEnv = proces
   })
 }
 
-export interface ServingCli { readonly child: ChildProcess, readonly port: number, readonly exited: Promise<number | null> }
+export interface ServingCli {
+  readonly child: ChildProcess
+  readonly port: number
+  readonly exited: Promise<number | null>
+  /** What the depot has written to stdout so far (its log, one JSON object per line at the default format). */
+  readonly output: () => string
+}
 
 /** `ips-depot serve` on a loopback port the OS picks; the test's teardown kills it (kill -9) and waits for it. */
 export async function spawnServe (t: Test, args: readonly string[]): Promise<ServingCli> {
   const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | null>(resolve => child.once('exit', resolve))
   t.teardown(async () => { child.kill('SIGKILL'); await exited })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr.on('data', (c: Buffer) => { err += c.toString() })
   const port = await new Promise<number>((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString()
+    const seen = (): void => {
       const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (m) resolve(Number(m[1]))
-    })
-    child.once('exit', code => { reject(new Error(`serve exited with ${code}`)) })
+      if (m) { child.stdout.off('data', seen); resolve(Number(m[1])) }
+    }
+    child.stdout.on('data', seen)
+    child.once('exit', code => { reject(new Error(`serve exited with ${code}: ${err.slice(0, 2000)}`)) })
   })
-  return { child, port, exited }
+  return { child, port, exited, output: () => out }
 }

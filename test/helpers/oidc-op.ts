@@ -22,6 +22,8 @@ export interface RunningProvider {
   readonly provider: Provider
   /** Grant types the token endpoint has issued tokens for, in order. */
   readonly issued: string[]
+  /** How many times the key set (`/jwks`) has been fetched. */
+  readonly keySetFetches: () => number
   token (client: string, scope: string): Promise<string>
   /** What a person does in the browser for a device code: log in as `account` and approve. */
   approveDevice (userCode: string, account: string): Promise<void>
@@ -90,9 +92,15 @@ export async function startProvider (opts: ProviderOptions): Promise<RunningProv
     }
   } as never)
   provider.on('grant.success', (ctx: { oidc: { params: { grant_type: string } } }) => { issued.push(ctx.oidc.params.grant_type) })
-  server.on('request', provider.callback())
+  let keySetFetches = 0
+  const callback = provider.callback()
+  server.on('request', (req, res) => {
+    if (req.url === '/jwks') keySetFetches++
+    callback(req, res)
+  })
   return {
     issuer,
+    keySetFetches: () => keySetFetches,
     provider,
     issued,
     async approveBrowser (authorizationUrl, account) {

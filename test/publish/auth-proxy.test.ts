@@ -9,7 +9,8 @@ import path from 'node:path'
 import t from 'tap'
 import { startAuthProxy } from '../../src/auth-proxy.js'
 import { TokenProvider } from '../../src/login/token-source.js'
-import { ROOT, tempDir } from '../helpers/depot.js'
+import { CLI } from '../helpers/cli.js'
+import { tempDir } from '../helpers/depot.js'
 import { exchanges, replayHeaders } from '../helpers/golden.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
@@ -66,7 +67,7 @@ t.test('a token near its expiry is read again', async t => {
 })
 
 t.test('the CLI refuses to listen beyond loopback', async t => {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'auth-proxy', '--upstream', depot.url, '--listen', '0.0.0.0:0', '--token-env', 'X'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, 'auth-proxy', '--upstream', depot.url, '--listen', '0.0.0.0:0', '--token-env', 'X'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   child.stderr.on('data', (c: Buffer) => { err += c.toString() })
   const code = await new Promise(resolve => child.on('exit', resolve))

@@ -1,29 +1,38 @@
 /**
- * Kill -9 the depot at many points of a stream of publishes: after each
- * restart the catalog validates with the client's checks, every package
- * it lists has its manifest and payloads, and open transactions survive.
+ * kill -9 the depot while publishers publish, over and over, and check
+ * after each restart with the client's own rules. Each publisher keeps a
+ * journal of what it sent and what the depot acknowledged; the depot
+ * owes us every acknowledged package, whole, and nothing half there.
+ *
+ * The kill lands at a random moment, right after an acknowledgement (so
+ * nothing may be lost that was answered), or in the middle of a close/0
+ * or a REST publish. The seed is printed: CRASH_SEED=<n> replays a run.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
 import { fetchCatalog, partOf } from '../helpers/client-catalog.js'
-import { ROOT, tempDir } from '../helpers/depot.js'
-import { exchanges, replayHeaders } from '../helpers/golden.js'
+import { runCli, type ServingCli, spawnServe } from '../helpers/cli.js'
+import { tempDir } from '../helpers/depot.js'
 import { request } from '../helpers/http.js'
 import { LocalIssuer } from '../helpers/issuer.js'
 import { authSection } from '../helpers/publishing-depot.js'
+
+const PUBLISHERS = ['test', 'example.org'] as const
+const WORKERS = 3
+const ROUNDS = 10
+const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
 const issuer = await LocalIssuer.start()
 await issuer.addKey('k1')
 const dir = tempDir()
 t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
 const config = path.join(dir, 'depot.config.toml')
-const port = 20000 + Math.floor(Math.random() * 20000)
 fs.writeFileSync(config, `
 [server]
-listen = "127.0.0.1:${port}"
+listen = "127.0.0.1:0"
 body_limit = 1048576
 max_headers = 100
 trust_proxy = false
@@ -33,102 +42,234 @@ data_dir = "data"
 memory_bytes = 1048576
 small_payload_bytes = 65536
 [log]
-level = "silent"
+level = "info"
 ${authSection(issuer.url)}`)
-const CLI = path.join(ROOT, 'dist/src/cli.js')
-const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
+for (const [i, pub] of PUBLISHERS.entries()) await runCli(['add-publisher', pub, ...(i === 0 ? ['--default'] : []), '--config', config])
+const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: [...PUBLISHERS], exp: Math.floor(Date.now() / 1000) + 3600 })
+const auth = { Authorization: `Bearer ${token}`, 'Client-Release': '5.11' }
 
-async function start (): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { stdio: 'ignore' })
-  for (let i = 0; i < 200; i++) {
-    try { if ((await request(port, 'GET', '/versions/0/')).status === 200) return child } catch { /* not yet */ }
-    await new Promise(resolve => setTimeout(resolve, 50))
+const sha1 = (b: Buffer | string): string => createHash('sha1').update(b).digest('hex')
+/** mulberry32: the kill schedule from one printed seed. */
+function prng (s: number): () => number {
+  return () => {
+    s = (s + 0x6D2B79F5) | 0
+    let x = Math.imul(s ^ (s >>> 15), 1 | s)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
   }
-  throw new Error('depot did not start')
+}
+const random = prng(seed)
+
+/** A payload every package carries: removing one package must never take it from another. */
+const SHARED_LICENSE = Buffer.from('Terms shared by every package of the crash test.\n'.repeat(40))
+
+interface Entry {
+  readonly publisher: string
+  readonly stem: string
+  readonly via: 'pkg5' | 'rest'
+  readonly payload: Buffer
+  /** sent: the publish began and no answer came (the kill); acked: the depot answered that it is published. */
+  state: 'sent' | 'acked' | 'refused'
+  answer?: string
+}
+const journal: Entry[] = []
+
+// The depot, and when the publishers may talk to it.
+let depot: ServingCli
+let gate: { open: boolean, opened: Promise<void>, release: () => void } = newGate()
+function newGate (): typeof gate {
+  let release!: () => void
+  const opened = new Promise<void>(resolve => { release = resolve })
+  return { open: false, opened, release }
+}
+let parked = 0
+let stopping = false
+/** What the next event does: a kill is armed for the next acknowledgement or the next close. */
+let armed: 'after-ack' | 'mid-close' | null = null
+let killed: () => void = () => {}
+function kill (): void {
+  if (!gate.open) return
+  gate = newGate()
+  armed = null
+  depot.child.kill('SIGKILL')
+  killed()
 }
 
-spawnSync(process.execPath, [CLI, 'add-publisher', 'test', '--default', '--config', config])
-spawnSync(process.execPath, [CLI, 'add-publisher', 'example.org', '--config', config])
-
-/** The recorded pkgsend publishes, with a fresh version for each round so every one is new. */
-function rounds (n: number): Array<Array<ReturnType<typeof exchanges>[number]>> {
-  const trace = exchanges('publish-pkgsend-upload.jsonl')
-  const bump = (s: string, r: number): string => s.replace(/%401\.([0-9])/, `%40${r + 10}.$1`)
-  return Array.from({ length: n }, (_, r) => trace.map(x => ({
-    ...x,
-    request: { ...x.request, path: bump(x.request.path, r) },
-    response: { ...x.response, headers: x.response.headers['Transaction-Id'] ? { ...x.response.headers, 'Transaction-Id': bump(x.response.headers['Transaction-Id'], r) } : x.response.headers }
-  })))
+async function send (port: number, method: string, target: string, headers: Record<string, string>, body?: Buffer | string): Promise<{ status: number, headers: Record<string, unknown>, body: Buffer }> {
+  const res = request(port, method, target, headers, body)
+  if (armed === 'mid-close' && (target.startsWith('/close/0/') || target.endsWith('/packages'))) {
+    armed = null
+    // 0 to 4 ms after the request left: before, during or just after the commit.
+    const delay = Math.floor(random() * 5)
+    setTimeout(kill, delay)
+  }
+  return await res
 }
 
-async function check (tt: Test): Promise<number> {
-  let versions = 0
-  for (const pub of ['test', 'example.org']) {
-    const cat = await fetchCatalog(port, pub)
+async function publishPkg5 (port: number, e: Entry): Promise<string | undefined> {
+  const fmri = encodeURIComponent(`pkg://${e.publisher}/${e.stem}@1.0`)
+  const opened = await send(port, 'GET', `/open/0/${fmri}`, auth)
+  if (opened.status !== 200) return `open ${opened.status}`
+  const id = String(opened.headers['transaction-id'])
+  const attrs = (list: string[]): Record<string, string> => Object.fromEntries(list.map((a, i) => [`X-IPkg-SetAttr${i}`, a]))
+  for (const [type, headers, body] of [
+    ['set', attrs(['name=pkg.summary', `value=${e.stem}`]), undefined],
+    ['file', attrs([`path=opt/${e.stem}`, 'mode=0444', 'owner=root', 'group=bin']), e.payload],
+    ['license', attrs(['license=shared-terms']), SHARED_LICENSE]
+  ] as const) {
+    const added = await send(port, 'POST', `/add/0/${id}/${type}`, { ...auth, ...headers }, body)
+    if (added.status !== 200) return `add ${type} ${added.status}`
+  }
+  const closed = await send(port, 'GET', `/close/0/${id}`, auth)
+  return closed.status === 200 && /^pkg:\/\//.test(String(closed.headers['package-fmri'])) ? undefined : `close ${closed.status}`
+}
+
+async function publishRest (port: number, e: Entry): Promise<string | undefined> {
+  const boundary = `crash${sha1(e.stem)}`
+  const part = (name: string, content: Buffer | string): Buffer => Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"${name === 'manifest' ? '' : `; filename="${name}"\r\nContent-Type: application/octet-stream`}\r\n\r\n`),
+    Buffer.from(content), Buffer.from('\r\n')])
+  const manifest = `set name=pkg.fmri value=${e.stem}@1.0\nset name=pkg.summary value=${e.stem}\n` +
+    `file ${sha1(e.payload)} path=opt/${e.stem} mode=0444 owner=root group=bin\nlicense ${sha1(SHARED_LICENSE)} license=shared-terms\n`
+  const body = Buffer.concat([part('manifest', manifest), part(sha1(e.payload), e.payload), part(sha1(SHARED_LICENSE), SHARED_LICENSE), Buffer.from(`--${boundary}--\r\n`)])
+  const res = await send(port, 'POST', `/api/v1/publishers/${e.publisher}/packages`, { Authorization: auth.Authorization, 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body)
+  return res.status === 201 ? undefined : `REST ${res.status}: ${res.body.toString().slice(0, 200)}`
+}
+
+async function worker (w: number): Promise<void> {
+  for (let n = 0; ; n++) {
+    while (!gate.open) {
+      if (stopping) return
+      parked++
+      await gate.opened
+      parked--
+    }
+    const port = depot.port
+    const e: Entry = {
+      publisher: PUBLISHERS[n % 2]!,
+      stem: `crash/w${w}/n${n}`,
+      via: (n + w) % 2 === 0 ? 'pkg5' : 'rest',
+      payload: Buffer.from(`payload of crash/w${w}/n${n}, seed ${seed}\n`.repeat(1 + (n % 50))),
+      state: 'sent'
+    }
+    journal.push(e)
+    let refusal: string | undefined
+    try {
+      refusal = await (e.via === 'pkg5' ? publishPkg5(port, e) : publishRest(port, e))
+    } catch {
+      continue // no answer: the depot died under this publish, which stays in doubt
+    }
+    if (refusal !== undefined) {
+      e.state = 'refused'
+      e.answer = refusal
+      continue
+    }
+    e.state = 'acked'
+    if (armed === 'after-ack') kill()
+  }
+}
+
+/** Every package the catalog lists, checked as the client checks it: manifest SHA-1, payload SHA-1 and chash. */
+async function checkRepository (tt: Test, round: number): Promise<void> {
+  const listed = new Set<string>()
+  for (const pub of PUBLISHERS) {
+    const cat = await fetchCatalog(depot.port, pub) // signatures of catalog.attrs and every part
     const base = partOf(cat.files.get('catalog.base.C'), pub)
+    const versions = Object.values(base).reduce((n, list) => n + list.length, 0)
+    tt.equal(cat.attrs['package-count'], Object.keys(base).length, `round ${round} ${pub}: catalog.attrs counts the stems of the base part`)
+    tt.equal(cat.attrs['package-version-count'], versions, `round ${round} ${pub}: catalog.attrs counts the versions of the base part`)
+    const v0 = (await request(depot.port, 'GET', `/${pub}/catalog/0/`)).body.toString().split('\n').filter(l => l.startsWith('V ')).sort()
+    tt.same(v0, Object.entries(base).flatMap(([stem, list]) => list.map(e => `V pkg:/${stem}@${String(e.version)}`)).sort(), `round ${round} ${pub}: catalog/0 lists the same packages`)
     for (const [stem, list] of Object.entries(base)) {
-      for (const e of list) {
-        versions++
-        const m = await request(port, 'GET', `/${pub}/manifest/0/${encodeURIComponent(stem)}@${encodeURIComponent(String(e.version))}`)
-        if (sha1(m.body) !== e['signature-sha-1']) tt.fail(`${stem}@${String(e.version)}: manifest missing or different`)
-        for (const line of m.body.toString().split('\n').filter(l => l.startsWith('file ') || l.startsWith('license '))) {
-          const hash = line.split(' ')[1]!
-          const f = await request(port, 'GET', `/${pub}/file/1/${hash}`)
-          if (f.status !== 200) tt.fail(`${stem}: payload ${hash} missing`)
-        }
+      for (const entry of list) {
+        listed.add(`${pub}/${stem}`)
+        const problem = await incomplete(pub, stem, String(entry.version), String(entry['signature-sha-1']))
+        if (problem !== undefined) tt.fail(`round ${round}: ${pub}/${stem} is listed but ${problem}`)
       }
     }
   }
-  return versions
+  for (const e of journal) {
+    const isListed = listed.has(`${e.publisher}/${e.stem}`)
+    if (e.state === 'acked' && !isListed) tt.fail(`round ${round}: ${e.publisher}/${e.stem} was acknowledged (${e.via}) but is not in the catalog`)
+    if (e.state === 'refused' && isListed) tt.fail(`round ${round}: ${e.publisher}/${e.stem} was refused (${e.answer ?? ''}) but is in the catalog`)
+    if (!isListed) {
+      const m = await request(depot.port, 'GET', `/${e.publisher}/manifest/0/${encodeURIComponent(e.stem)}@1.0`)
+      if (m.status !== 404) tt.fail(`round ${round}: ${e.publisher}/${e.stem} is not in the catalog, yet its manifest answers ${m.status}`)
+    }
+  }
+  for (const stem of listed) if (!journal.some(e => `${e.publisher}/${e.stem}` === stem)) tt.fail(`round ${round}: ${stem} is in the catalog but was never sent`)
 }
 
-t.test('SIGKILL at random points of publishing never leaves a half-published package', async t => {
-  const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'example.org'], exp: Math.floor(Date.now() / 1000) + 3600 })
-  let child = await start()
-  let kills = 0
-  for (const [r, trace] of rounds(8).entries()) {
-    const ids = new Map<string, string>()
-    const killAfter = 1 + ((r * 7) % (trace.length - 1))
-    let sent = 0
-    for (const x of trace) {
-      let p = x.request.path
-      for (const [g, m] of ids) p = p.split(g).join(m)
-      const body = x.request.body_base64 !== undefined ? Buffer.from(x.request.body_base64, 'base64') : x.request.body_text
-      if (sent === killAfter) {
-        // Kill while a request is in flight, then restart on the same data.
-        const inflight = request(port, x.request.method, p, { ...replayHeaders(x), Authorization: `Bearer ${token}` }, body).catch(() => null)
-        await new Promise(resolve => setTimeout(resolve, r % 3))
-        child.kill('SIGKILL')
-        await inflight
-        kills++
-        await new Promise(resolve => child.once('exit', resolve))
-        child = await start()
-        const versions = await check(t)
-        t.ok(versions >= 0, `round ${r}: catalog valid after kill #${kills} (${versions} versions)`)
-        break
-      }
-      const res = await request(port, x.request.method, p, { ...replayHeaders(x), Authorization: `Bearer ${token}` }, body)
-      if (process.env.CRASH_DEBUG) console.error(r, sent, x.request.method, p.slice(0, 60), res.status, res.body.toString().slice(0, 200).replace(/\s+/g, ' '))
-      if (x.response.headers['Transaction-Id'] && typeof res.headers['transaction-id'] === 'string') ids.set(x.response.headers['Transaction-Id'], res.headers['transaction-id'])
-      sent++
-    }
+async function incomplete (pub: string, stem: string, version: string, signature: string): Promise<string | undefined> {
+  const m = await request(depot.port, 'GET', `/${pub}/manifest/0/${encodeURIComponent(stem)}@${encodeURIComponent(version)}`)
+  if (m.status !== 200) return `its manifest answers ${m.status}`
+  if (sha1(m.body) !== signature) return 'its manifest does not match the catalog\'s signature-sha-1'
+  const payloads = m.body.toString().split('\n').filter(l => /^(file|license) /.test(l))
+  if (payloads.length !== 2) return `its manifest has ${payloads.length} payload actions, not 2`
+  for (const line of payloads) {
+    const hash = line.split(' ')[1]!
+    const chash = /\bchash=([0-9a-f]{40})\b/.exec(line)?.[1]
+    const f = await request(depot.port, 'GET', `/${pub}/file/0/${hash}`)
+    if (f.status !== 200) return `payload ${hash} answers ${f.status}`
+    if (sha1(f.body) !== chash) return `payload ${hash} does not match its chash`
+    if (sha1(zlib.gunzipSync(f.body)) !== hash) return `payload ${hash} does not decompress to its hash`
   }
-  t.equal(kills, 8)
+  return undefined
+}
 
-  // An open transaction survives a kill: the rest of the publish goes on after the restart.
-  const auth = { Authorization: `Bearer ${token}`, 'Client-Release': '5.11' }
-  const opened = await request(port, 'GET', '/open/0/pkg%3A%2F%2Ftest%2Fexample%2Fsurvivor%401.0%2C5.11-0.1', auth)
+async function start (): Promise<void> {
+  depot = await spawnServe(t, ['--config', config])
+}
+
+t.test(`kill -9 during publishes loses no acknowledged package and leaves none half there (CRASH_SEED=${seed})`, async t => {
+  await start()
+  const workers = Array.from({ length: WORKERS }, (_, w) => worker(w))
+  const modes: Array<'delay' | 'after-ack' | 'mid-close'> = ['after-ack', 'mid-close', 'delay']
+  const counts = { 'after-ack': 0, 'mid-close': 0, delay: 0 }
+  for (let round = 0; round < ROUNDS; round++) {
+    const mode = round < modes.length ? modes[round]! : modes[Math.floor(random() * modes.length)]!
+    counts[mode]++
+    const died = new Promise<void>(resolve => { killed = resolve })
+    gate.open = true
+    gate.release()
+    // Let some publishes land first: the kill then falls among other work, not on an idle depot.
+    await new Promise(resolve => setTimeout(resolve, 200 + random() * 800))
+    if (mode === 'delay') kill(); else armed = mode
+    await died
+    await depot.exited
+    while (parked < WORKERS) await new Promise(resolve => setTimeout(resolve, 5))
+    await start()
+    await checkRepository(t, round)
+  }
+  stopping = true
+  gate.release()
+  await Promise.all(workers)
+  const acked = journal.filter(e => e.state === 'acked').length
+  const inDoubt = journal.filter(e => e.state === 'sent').length
+  t.same(journal.filter(e => e.state === 'refused').map(e => `${e.stem}: ${e.answer ?? ''}`), [], 'no publish was refused: every failure was the kill')
+  t.ok(acked >= ROUNDS, `${acked} acknowledged packages (${inDoubt} in doubt) over ${ROUNDS} kills: ${JSON.stringify(counts)}`)
+  t.ok(journal.some(e => e.state === 'acked' && e.via === 'pkg5') && journal.some(e => e.state === 'acked' && e.via === 'rest'), 'acknowledged publishes over pkg(5) and over REST')
+  t.ok(counts['after-ack'] > 0 && counts['mid-close'] > 0, 'kills right after an acknowledgement and during a close')
+})
+
+t.test('an open transaction survives a kill: the rest of the publish goes on after the restart', async t => {
+  const opened = await request(depot.port, 'GET', '/open/0/pkg%3A%2F%2Ftest%2Fexample%2Fsurvivor%401.0%2C5.11-0.1', auth)
   t.equal(opened.status, 200)
   const id = String(opened.headers['transaction-id'])
-  t.equal((await request(port, 'POST', `/add/0/${id}/set`, { ...auth, 'X-IPkg-SetAttr0': 'name=pkg.summary', 'X-IPkg-SetAttr1': 'value=survivor' })).status, 200)
-  child.kill('SIGKILL')
-  await new Promise(resolve => child.once('exit', resolve))
-  child = await start()
-  const closed = await request(port, 'GET', `/close/0/${id}`, auth)
+  t.equal((await request(depot.port, 'POST', `/add/0/${id}/set`, { ...auth, 'X-IPkg-SetAttr0': 'name=pkg.summary', 'X-IPkg-SetAttr1': 'value=survivor' })).status, 200)
+  const payload = Buffer.from('a payload sent before the kill, and needed after it\n')
+  t.equal((await request(depot.port, 'POST', `/add/0/${id}/file`, { ...auth, 'X-IPkg-SetAttr0': 'path=opt/survivor', 'X-IPkg-SetAttr1': 'mode=0444', 'X-IPkg-SetAttr2': 'owner=root', 'X-IPkg-SetAttr3': 'group=bin' }, payload)).status, 200)
+  t.equal((await request(depot.port, 'POST', `/add/0/${id}/license`, { ...auth, 'X-IPkg-SetAttr0': 'license=shared-terms' }, SHARED_LICENSE)).status, 200)
+  depot.child.kill('SIGKILL')
+  await depot.exited
+  await start()
+  const closed = await request(depot.port, 'GET', `/close/0/${id}`, auth)
   t.equal(closed.status, 200, 'closed after the restart')
-  t.match(String(closed.headers['package-fmri']), /^pkg:\/\/test\/example\/survivor@1\.0,5\.11-0\.1:/)
-  const finalVersions = await check(t)
-  t.ok(finalVersions > 0, `some packages made it (${finalVersions})`)
-  child.kill('SIGTERM')
-  await new Promise(resolve => child.once('exit', resolve))
+  const fmri = String(closed.headers['package-fmri'])
+  t.match(fmri, /^pkg:\/\/test\/example\/survivor@1\.0,5\.11-0\.1:/)
+  const version = fmri.slice(fmri.indexOf('@') + 1)
+  const entry = partOf((await fetchCatalog(depot.port, 'test')).files.get('catalog.base.C'), 'test')['example/survivor']?.find(e => e.version === version)
+  t.ok(entry, 'in the catalog')
+  t.equal(await incomplete('test', 'example/survivor', version, String(entry?.['signature-sha-1'])), undefined, 'with its manifest and the payloads sent before the kill')
+  t.match((await request(depot.port, 'GET', `/test/manifest/0/example%2Fsurvivor@${encodeURIComponent(version)}`)).body.toString(), /value=survivor/)
 })

@@ -12,14 +12,14 @@ import Database from 'better-sqlite3'
 import t from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
 import { checkSignature, fetchCatalog } from '../helpers/client-catalog.js'
-import { GOLDEN, ROOT } from '../helpers/depot.js'
+import { CLI } from '../helpers/cli.js'
+import { GOLDEN } from '../helpers/depot.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
 
 const { depot, issuer, token: sign } = await startPublishingDepot(t, { publishers: [['test', true]] })
 const token = await sign({ depot_publishers: ['test'] })
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
-const CLI = path.join(ROOT, 'dist/src/cli.js')
 const proto = path.join(GOLDEN, 'inputs/proto')
 
 /** The depot runs in this process: the CLI must run without blocking it. */
