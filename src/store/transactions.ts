@@ -10,11 +10,11 @@ import { BadRequestError, PayloadTooLargeError } from '../errors.js'
 import { ACTION_TYPES, type Action, type ActionType, attrValues, formatAction } from '../ips/action.js'
 import { sha1Hex } from '../ips/catalog.js'
 import { formatFmri, parseFmri } from '../ips/fmri.js'
-import { declaredPayloadSizes, parseManifest } from '../ips/manifest.js'
+import { declaredPayloadSizes, parseManifest, TooManyActionsError } from '../ips/manifest.js'
 import { pyQuote } from '../ips/quote.js'
 import { type CatalogTime, fmriTimestamp, nowCatalogTime, parseCatalogTime } from '../ips/timestamp.js'
 import { validateAction, validatePackage } from '../ips/validate.js'
-import { formatVersion } from '../ips/version.js'
+import { formatVersion, type Version } from '../ips/version.js'
 import { addToCatalog, ensurePublisher, replaceInCatalog, restorePackage, storePackage } from './publish.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { SHA1_NAME } from './payload-store.js'
@@ -92,21 +92,22 @@ export class Publications {
     if (publisher === null) throw new BadRequestError(`The specified FMRI, '${formatFmri(parsed)}', must include the publisher prefix as the repository has no default publisher.`)
     const open = this.db.prepare('SELECT COUNT(*) FROM pub_transaction WHERE subject = ?').pluck().get(caller.subject) as number
     if (open >= this.limits.maxOpenPerSubject) throw new BadRequestError(`Too many open transactions (${open}); close or abandon some first.`)
+    const idOf = (v: Version): string => `${Number(parseCatalogTime(v.timestamp!) / 1_000_000n)}_${pyQuote(formatFmri({ publisher, stem: parsed.stem, version: v }))}`
     let version = parsed.version
     if (version.timestamp === null) {
       let t = nowCatalogTime()
-      // Two opens of the same FMRI in one second would collide: take the next free second.
+      // Two opens of the same FMRI in one second (by one publisher or two) would collide: take the next free second.
+      const isOpen = this.db.prepare('SELECT 1 FROM pub_transaction WHERE id = ?').pluck()
       for (;;) {
         const candidate = { ...version, timestamp: fmriTimestamp(t) }
-        if (!this.repo.manifest(publisher, parsed.stem, formatVersion(candidate))) { version = candidate; break }
+        if (!this.repo.manifest(publisher, parsed.stem, formatVersion(candidate)) && isOpen.get(idOf(candidate)) === undefined) { version = candidate; break }
         t += 1_000_000n
       }
     } else if (this.repo.manifest(publisher, parsed.stem, formatVersion(version))) {
       throw new BadRequestError(`The specified FMRI, '${formatFmri({ ...parsed, publisher, version })}', already exists or has been restricted.`)
     }
     const full = formatFmri({ publisher, stem: parsed.stem, version })
-    const epoch = Number(parseCatalogTime(version.timestamp!) / 1_000_000n)
-    const id = `${epoch}_${pyQuote(full)}`
+    const id = idOf(version)
     // pkg5 creates an unknown publisher at open; the token was authorized for it.
     ensurePublisher(this.db, publisher, nowCatalogTime())
     this.repo.noteWrite()
@@ -144,7 +145,11 @@ export class Publications {
     let action: Action = { type: type as ActionType, hash: typeof hash === 'string' ? hash : null, attrs: rest }
     if (payloadFile !== null) action.attrs['pkg.size'] = String((await fs.promises.stat(payloadFile)).size)
     validateAction(action, { payloadPending: payloadFile !== null })
-    this.onlySignatures(this.row(id, caller), [action])
+    const row = this.row(id, caller)
+    this.onlySignatures(row, [action])
+    // Bounded as the manifest grows, before any payload is stored: + this action and the set pkg.fmri close adds.
+    const count = parseManifest(row.manifest).length + 2
+    if (count > this.limits.maxActions) throw new TooManyActionsError(count, this.limits.maxActions)
     if (payloadFile !== null) {
       const d = await this.storePayload(id, payloadFile, { encoding: 'raw', expected: null })
       action = { ...action, hash: d.hash, attrs: { ...action.attrs, chash: d.chash, 'pkg.content-hash': `gzip:sha256:${d.gzipSha256}`, 'pkg.csize': String(d.csize), 'pkg.size': String(d.size) } }

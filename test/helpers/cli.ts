@@ -45,9 +45,13 @@ export interface ServingCli {
   readonly output: () => string
 }
 
-/** `ips-depot serve` on a loopback port the OS picks; the test's teardown kills it (kill -9) and waits for it. */
-export async function spawnServe (t: Test, args: readonly string[]): Promise<ServingCli> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * `ips-depot serve` on a loopback port the OS picks; the test's teardown
+ * kills it (kill -9) and waits for it. `nodeArgs` go to node before the
+ * CLI (e.g. an `--import` that moves the depot's clock).
+ */
+export async function spawnServe (t: Test, args: readonly string[], nodeArgs: readonly string[] = []): Promise<ServingCli> {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--listen', '127.0.0.1:0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | null>(resolve => child.once('exit', resolve))
   t.teardown(async () => { child.kill('SIGKILL'); await exited })
   let out = ''

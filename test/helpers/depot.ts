@@ -25,11 +25,12 @@ export interface RunningDepot {
   close (): Promise<void>
 }
 
-export function testConfig (dataDir: string, extra = '', bodyLimit = 1048576): DepotConfig {
-  return parseConfig(`
+/** The TOML of a test depot: small limits, `extra` appended (sections other than those below). */
+export function configText (dataDir: string, extra = '', opts: { bodyLimit?: number, logLevel?: string } = {}): string {
+  return `
 [server]
 listen = "127.0.0.1:0"
-body_limit = ${bodyLimit}
+body_limit = ${opts.bodyLimit ?? 1048576}
 max_headers = 100
 trust_proxy = false
 [storage]
@@ -38,8 +39,19 @@ data_dir = ${JSON.stringify(dataDir)}
 memory_bytes = 8388608
 small_payload_bytes = 65536
 [log]
-level = "silent"
-${extra}`, ROOT)
+level = "${opts.logLevel ?? 'silent'}"
+${extra}`
+}
+
+export function testConfig (dataDir: string, extra = '', bodyLimit = 1048576): DepotConfig {
+  return parseConfig(configText(dataDir, extra, { bodyLimit }), ROOT)
+}
+
+/** A config file in `dir` for a depot the test spawns (`ips-depot serve --config`), its data in `dir`/data, logging at info. */
+export function writeConfig (dir: string, extra = ''): string {
+  const file = path.join(dir, 'depot.config.toml')
+  fs.writeFileSync(file, configText(path.join(dir, 'data'), extra, { logLevel: 'info' }))
+  return file
 }
 
 export function tempDir (prefix = 'ips-depot-test-'): string {

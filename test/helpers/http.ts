@@ -10,7 +10,8 @@ export interface RawResponse {
   readonly body: Buffer
 }
 
-export function request (port: number, method: string, target: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawResponse> {
+/** `onSent` is called once the whole request has been handed to the OS. */
+export function request (port: number, method: string, target: string, headers: Record<string, string> = {}, body?: Buffer | string, onSent?: () => void): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, res => {
       const chunks: Buffer[] = []
@@ -19,6 +20,7 @@ export function request (port: number, method: string, target: string, headers: 
       res.on('error', reject)
     })
     req.on('error', reject)
+    if (onSent !== undefined) req.once('finish', onSent)
     req.end(body)
   })
 }

@@ -10,12 +10,11 @@
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import path from 'node:path'
 import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
 import { fetchCatalog, partOf } from '../helpers/client-catalog.js'
 import { runCli, type ServingCli, spawnServe } from '../helpers/cli.js'
-import { tempDir } from '../helpers/depot.js'
+import { tempDir, writeConfig } from '../helpers/depot.js'
 import { request } from '../helpers/http.js'
 import { LocalIssuer } from '../helpers/issuer.js'
 import { authSection } from '../helpers/publishing-depot.js'
@@ -29,21 +28,7 @@ const issuer = await LocalIssuer.start()
 await issuer.addKey('k1')
 const dir = tempDir()
 t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
-const config = path.join(dir, 'depot.config.toml')
-fs.writeFileSync(config, `
-[server]
-listen = "127.0.0.1:0"
-body_limit = 1048576
-max_headers = 100
-trust_proxy = false
-[storage]
-data_dir = "data"
-[cache]
-memory_bytes = 1048576
-small_payload_bytes = 65536
-[log]
-level = "info"
-${authSection(issuer.url)}`)
+const config = writeConfig(dir, authSection(issuer.url))
 for (const [i, pub] of PUBLISHERS.entries()) await runCli(['add-publisher', pub, ...(i === 0 ? ['--default'] : []), '--config', config])
 const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: [...PUBLISHERS], exp: Math.floor(Date.now() / 1000) + 3600 })
 const auth = { Authorization: `Bearer ${token}`, 'Client-Release': '5.11' }
