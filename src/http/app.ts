@@ -3,6 +3,8 @@
  * plugin per concern (today the pkg(5) depot protocol).
  */
 import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { DepotConfig } from '../config.js'
 import { DepotError, ServiceUnavailableError } from '../errors.js'
@@ -33,6 +35,22 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'self';"
 }
 
+/**
+ * A request Node's HTTP parser refuses never reaches a route: it is
+ * answered here, with the same security headers as every other response.
+ */
+function refuseUnparsable (this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const body = `${STATUS_CODES[status] ?? 'Bad Request'}\n`
+  this.log.info({ reason: err.code, status }, 'unparsable request')
+  if (socket.writable) {
+    const headers = Object.entries(SECURITY_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${headers}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
+}
+
 /** A token sent in the query string must not reach a log. */
 function redactUrl (url: string): string {
   return url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
@@ -61,6 +79,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.server.bodyLimit,
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors: (err, req, reply) => { void renderError(err, req, reply) },
+    clientErrorHandler: refuseUnparsable,
     trustProxy: config.server.trustProxy,
     requestIdHeader: false,
     genReqId: () => randomUUID()
@@ -108,6 +127,8 @@ function renderError (thrown: FastifyError | DepotError, req: FastifyRequest, re
     if (status >= 500 && !(err instanceof DepotError)) req.log.error({ err }, 'request failed')
     for (const h of ['Cache-Control', 'Expires', 'ETag', 'Last-Modified', 'Accept-Ranges', 'Vary', 'Content-Encoding', 'Content-Length']) reply.removeHeader(h)
     if (err instanceof DepotError) reply.headers(err.headers)
+    // Framework errors (a URL that is not valid UTF-8) come before the onRequest hook that sets these.
+    reply.headers(SECURITY_HEADERS)
     reply.code(status)
     if ((req.raw.url ?? '').startsWith('/api/')) {
       return reply.type('application/problem+json').send({ type: 'about:blank', title: err.name, status, detail: message, code: (err as DepotError).code ?? (err as FastifyError).code })

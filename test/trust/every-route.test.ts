@@ -98,14 +98,15 @@ async function send (a: { target: readonly [string, string], headers: Record<str
     const raw = (err as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? ''
     const m = /^HTTP\/1\.1 (\d{3}) /.exec(raw)
     if (m === null) throw err
-    return { status: Number(m[1]), headers: {}, body: Buffer.from(raw) }
+    const head = raw.slice(0, raw.indexOf('\r\n\r\n')).split('\r\n').slice(1)
+    return { status: Number(m[1]), headers: Object.fromEntries(head.map(l => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()])), body: Buffer.from(raw) }
   }
 }
 
 /** The documented 5xx: a full admin queue (as pkg.depotd), with Retry-After. */
 const documented = (res: RawResponse): boolean => res.status === 503 && res.headers['retry-after'] !== undefined && /already in progress/.test(res.body.toString())
 
-t.test('generated requests to every route: no 5xx, nothing changed without a grant, bounded memory', async t => {
+t.test('generated requests to every route: no 5xx, nosniff on every answer, nothing changed without a grant, bounded memory', async t => {
   const statuses = new Map<number, number>()
   let peak = 0
   const property = fc.asyncProperty(attempt, async a => {
@@ -114,6 +115,7 @@ t.test('generated requests to every route: no 5xx, nothing changed without a gra
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
     peak = Math.max(peak, process.memoryUsage().rss)
     if (res.status >= 500 && !documented(res)) throw new Error(`${a.target[0]} ${a.target[1]} answered ${res.status}: ${res.body.toString().slice(0, 300)}`)
+    if (res.headers['x-content-type-options'] !== 'nosniff') throw new Error(`${a.target[0]} ${a.target[1]} answered ${res.status} without X-Content-Type-Options: nosniff`)
     if (a.credential !== 'valid' && snapshot() !== before) throw new Error(`${a.target[0]} ${a.target[1]} (${a.credential}) changed the repository`)
   })
   // Every worker (search, catalog seal, payloads) costs its start once, and the caches fill: a publish and a first round pay for those.
@@ -139,4 +141,22 @@ t.test('regressions: glob classes that once answered 500 from the search worker'
     const res = await request(depot.port, 'GET', `/test/search/1/False_2_None_None_${encodeURIComponent(glob)}`)
     t.equal(res.status, status, `${glob}: ${status}`)
   }
+})
+
+t.test('regressions: answers that once came without the security headers', async t => {
+  // A URL that is not valid UTF-8 once failed in the router, before the hook that sets them.
+  const badUrl = await request(depot.port, 'GET', '/open/0/example/hello%C0%AF')
+  t.equal(badUrl.status, 400)
+  t.equal(badUrl.headers['x-content-type-options'], 'nosniff', 'a URL that is not UTF-8')
+  // A request Node's parser refuses once got Node's own answer.
+  const { connect } = await import('node:net')
+  const raw = await new Promise<string>((resolve, reject) => {
+    let got = ''
+    const socket = connect(depot.port, '127.0.0.1', () => { socket.write('GET /versions/0/ HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n') })
+    socket.on('data', (d: Buffer) => { got += d.toString('latin1') })
+    socket.on('close', () => { resolve(got) })
+    socket.on('error', reject)
+  })
+  t.match(raw, /^HTTP\/1\.1 400 Bad Request\r\n/, 'a malformed header line')
+  t.match(raw, /\r\nX-Content-Type-Options: nosniff\r\n/)
 })
