@@ -214,3 +214,32 @@ t.test('ips-depot publish in a GitHub Actions job: asks the runner for an ID tok
   t.equal(refused.code, 1)
   t.match(refused.stderr, /token exchange refused \(403\): Not allowed: no trusted publisher binding for issuer github and publisher other/)
 })
+
+t.test('keys rotate: private files, and a superseded key deleted once every token it signed has expired', async t => {
+  const fs = await import('node:fs')
+  const { clockMovedBy } = await import('../helpers/cli.js')
+  const { tempDir, writeConfig } = await import('../helpers/depot.js')
+  const dir = tempDir()
+  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const cfgFile = writeConfig(dir, config('http://127.0.0.1:1', 10))
+  const keysDir = path.join(dir, 'data', 'keys')
+  /** `keys rotate` run `seconds` from now; the key files afterwards, oldest first. */
+  const rotateAt = async (seconds: number): Promise<string[]> => {
+    const r = await runCli(['keys', 'rotate', '--config', cfgFile], { ...process.env, NODE_OPTIONS: clockMovedBy(seconds * 1000) })
+    t.equal(r.code, 0, r.stderr)
+    return fs.readdirSync(keysDir).sort()
+  }
+  const [a] = await rotateAt(0)
+  const afterB = await rotateAt(0)
+  t.equal(afterB.length, 2, 'the superseded key stays while tokens it signed may live')
+  t.equal(fs.statSync(keysDir).mode & 0o777, 0o700, 'the keys directory is private to the depot user')
+  for (const f of afterB) t.equal(fs.statSync(path.join(keysDir, f)).mode & 0o777, 0o600, `${f} is private to the depot user`)
+  // lifetime = 300: 300 s + 30 s of tolerance after its successor was made, no token signed by the first key can still be valid.
+  const early = await rotateAt(320)
+  t.ok(early.includes(a!), 'still there 320 s after it was superseded')
+  t.equal(early.length, 3)
+  const late = await rotateAt(340)
+  t.notOk(late.includes(a!), 'deleted 340 s after it was superseded')
+  t.same(late, early.slice(1).concat(late.slice(-1)), 'the others stay, and a new one was added')
+  t.same(late.filter(f => !f.endsWith('.json')), [], 'no temporary file is left')
+})

@@ -23,6 +23,11 @@ function builtCli (): string {
   return path.join(ROOT, 'dist/src/cli.js')
 }
 
+/** A node option that starts the process `ms` later than now, as far as Date.now() can tell: the time a test cannot wait. */
+export function clockMovedBy (ms: number): string {
+  return `--import=data:text/javascript,${encodeURIComponent(`const now = Date.now; Date.now = () => now() + ${ms}`)}`
+}
+
 export interface CliResult { readonly code: number | null, readonly stdout: string, readonly stderr: string }
 
 /** A command that has not exited after `timeoutMs` is killed: a failing test leaves no process behind. */

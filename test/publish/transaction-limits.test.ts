@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import t from 'tap'
-import { runCli, spawnServe } from '../helpers/cli.js'
+import { clockMovedBy, runCli, spawnServe } from '../helpers/cli.js'
 import { tempDir, writeConfig } from '../helpers/depot.js'
 import { errorMessage, request } from '../helpers/http.js'
 import { LocalIssuer } from '../helpers/issuer.js'
@@ -71,7 +71,7 @@ t.test('publish.transaction_idle_hours: a transaction nobody touched for longer 
   const auth = { Authorization: `Bearer ${await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test'], exp: Math.floor(Date.now() / 1000) + 86400 })}` }
   /** The depot started `minutes` later than now. */
   const later = async (minutes: number): Promise<Awaited<ReturnType<typeof spawnServe>>> =>
-    await spawnServe(t, ['--config', config], minutes === 0 ? [] : [`--import=data:text/javascript,${encodeURIComponent(`const now = Date.now; Date.now = () => now() + ${minutes * 60_000}`)}`])
+    await spawnServe(t, ['--config', config], [clockMovedBy(minutes * 60_000)])
   const stop = async (d: Awaited<ReturnType<typeof spawnServe>>): Promise<void> => { d.child.kill('SIGTERM'); await d.exited }
 
   let depot = await later(0)
