@@ -65,6 +65,8 @@ async function zstdInSlices (body: Buffer, level: number): Promise<Buffer> {
 
 export class Encoder {
   private readonly pending = new Map<string, Promise<Buffer>>()
+  /** Compressions run since start (not cache hits, not shared ones). */
+  compressions = 0
 
   constructor (readonly cache: ByteLru<Buffer>) {}
 
@@ -74,17 +76,18 @@ export class Encoder {
     const hit = cacheKey === undefined ? undefined : this.cache.get(cacheKey)
     if (hit) return hit
     if (body.length <= SYNC_LIMIT) {
+      this.compressions++
       const out = coding === 'zstd' ? zstdCompress(body, { compressionLevel: zstdLevel(body.length) }) : zlib.gzipSync(body, { level: gzipLevel(body.length) })
       if (cacheKey !== undefined) this.cache.set(cacheKey, out)
       return out
     }
     const shared = cacheKey === undefined ? undefined : this.pending.get(cacheKey)
     if (shared) return shared
+    this.compressions++
     const work = (coding === 'zstd' ? zstdInSlices(body, zstdLevel(body.length)) : gzipAsync(body, { level: gzipLevel(body.length) }))
       .then(out => { if (cacheKey !== undefined) this.cache.set(cacheKey, out); return out })
       .finally(() => { if (cacheKey !== undefined) this.pending.delete(cacheKey) })
     if (cacheKey !== undefined) this.pending.set(cacheKey, work)
     return work
   }
-
 }
