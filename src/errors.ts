@@ -47,6 +47,10 @@ export class PayloadTooLargeError extends DepotError {
   constructor (message: string) { super('ERR_PAYLOAD_TOO_LARGE', 413, message) }
 }
 
+export class TooManyHeadersError extends DepotError {
+  constructor (max: number) { super('ERR_TOO_MANY_HEADERS', 431, `The request has more than ${max} header fields (server.max_headers).`) }
+}
+
 export class ServiceUnavailableError extends DepotError {
   constructor (message: string, retryAfterSeconds?: number) {
     super('ERR_UNAVAILABLE', 503, message, retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) })

@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { DepotConfig } from '../config.js'
-import { DepotError, ServiceUnavailableError } from '../errors.js'
+import { DepotError, ServiceUnavailableError, TooManyHeadersError } from '../errors.js'
 import type { Repository } from '../store/repository.js'
 import { ByteLru } from '../lru.js'
 import type { DepotServices } from './depot/context.js'
@@ -56,12 +56,18 @@ function redactUrl (url: string): string {
   return url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
 }
 
+const logged = new WeakSet<object>()
+
 /** One log line per request, written when the response is done: never headers, never tokens. */
+function accessLine (error: Error | null, req: FastifyRequest, reply: FastifyReply, ip = req.ip): void {
+  if (logged.has(req.raw)) return
+  logged.add(req.raw)
+  req.log.info({ method: req.method, url: redactUrl(req.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip, ua: req.headers['user-agent'], ...(error ? { err: error } : {}) }, 'request')
+}
+
 class RequestLog extends LogController {
   override incomingRequest (): void {}
-  override requestCompleted (error: Error | null, req: FastifyRequest, reply: FastifyReply): void {
-    req.log.info({ method: req.method, url: redactUrl(req.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(error ? { err: error } : {}) }, 'request')
-  }
+  override requestCompleted (error: Error | null, req: FastifyRequest, reply: FastifyReply): void { accessLine(error, req, reply) }
 }
 
 export interface AppOptions {
@@ -78,13 +84,20 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     logController: new RequestLog(),
     bodyLimit: config.server.bodyLimit,
     routerOptions: { maxParamLength: 8192 },
-    frameworkErrors: (err, req, reply) => { void renderError(err, req, reply) },
+    // A URL Fastify cannot route (not UTF-8, too long) never reaches requestCompleted, and its req.ip ignores
+    // trustProxy: its line is written here, with the address trustProxy (true: every hop trusted) gives.
+    frameworkErrors: (err, req, reply) => {
+      const forwarded = config.server.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : ''
+      reply.raw.once('finish', () => { accessLine(null, req, reply, forwarded === '' ? req.raw.socket.remoteAddress : forwarded) })
+      void renderError(err, req, reply)
+    },
     clientErrorHandler: refuseUnparsable,
     trustProxy: config.server.trustProxy,
     requestIdHeader: false,
     genReqId: () => randomUUID()
   })
-  app.server.maxHeadersCount = config.server.maxHeaders
+  // Node keeps the first maxHeadersCount and drops the rest without a word: read one more, and refuse when it is there.
+  app.server.maxHeadersCount = config.server.maxHeaders + 1
 
   const cache = new ByteLru<Buffer>(config.cache.memoryBytes)
   const depot: DepotServices = {
@@ -107,6 +120,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS)
     reply.header('X-Request-Id', req.id)
+    if (req.raw.rawHeaders.length / 2 > config.server.maxHeaders) throw new TooManyHeadersError(config.server.maxHeaders)
   })
   app.setErrorHandler(renderError)
 

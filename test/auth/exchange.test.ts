@@ -41,10 +41,10 @@ environment = "release"
 
 interface Setup { depot: RunningDepot, github: LocalIssuer, ciToken: (claims?: Record<string, unknown>) => Promise<string> }
 
-async function setup (t: Test, exchangesPerMinute = 1000): Promise<Setup> {
+async function setup (t: Test, exchangesPerMinute = 1000, trustProxy = false): Promise<Setup> {
   const github = await LocalIssuer.start()
   await github.addKey('gh1')
-  const depot = await startDepot({ source: null, extraConfig: config(github.url, exchangesPerMinute) })
+  const depot = await startDepot({ source: null, extraConfig: config(github.url, exchangesPerMinute), trustProxy })
   addPublisher(depot.repo, 'test', true)
   addPublisher(depot.repo, 'other', false)
   t.teardown(async () => { await depot.close(); await github.close() })
@@ -242,4 +242,52 @@ t.test('keys rotate: private files, and a superseded key deleted once every toke
   t.notOk(late.includes(a!), 'deleted 340 s after it was superseded')
   t.same(late, early.slice(1).concat(late.slice(-1)), 'the others stay, and a new one was added')
   t.same(late.filter(f => !f.endsWith('.json')), [], 'no temporary file is left')
+})
+
+t.test('the CLI takes its token from each documented source, and says which', async t => {
+  const fs = await import('node:fs')
+  const { tempDir } = await import('../helpers/depot.js')
+  const { depot, ciToken } = await setup(t)
+  const home = tempDir()
+  t.teardown(() => { fs.rmSync(home, { recursive: true, force: true }) })
+  // No stored login and no CI runner: only what each case gives.
+  const { ACTIONS_ID_TOKEN_REQUEST_URL: _url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: _token, ...clean } = process.env
+  const env = { ...clean, IPS_DEPOT_CONFIG_DIR: path.join(home, 'config'), IPS_DEPOT_TOKEN: '' }
+  const depotToken = async (): Promise<string> => (await exchange(depot, { token: await ciToken() })).body.token as string
+  const tokenFile = path.join(home, 'depot-token')
+  fs.writeFileSync(tokenFile, await depotToken())
+  const ciFile = path.join(home, 'ci-token')
+  fs.writeFileSync(ciFile, await ciToken())
+  const whoami = (args: string[], extra: Record<string, string> = {}): ReturnType<typeof runCli> => runCli(['whoami', '--depot', depot.url, ...args], { ...env, ...extra })
+  for (const [what, args, extra, source] of [
+    ['$IPS_DEPOT_TOKEN', [], { IPS_DEPOT_TOKEN: await depotToken() }, '\\$IPS_DEPOT_TOKEN'],
+    ['--token-command', ['--token-command', `cat '${tokenFile}'`], {}, 'a command'],
+    ['--ci-token-file', ['--ci-token-file', ciFile], {}, 'a trusted-publishing exchange'],
+    ['--ci-token-env', ['--ci-token-env', 'MY_CI_TOKEN'], { MY_CI_TOKEN: await ciToken() }, 'a trusted-publishing exchange']
+  ] as const) {
+    const r = await whoami([...args], extra)
+    t.equal(r.code, 0, `${what}: ${r.stderr}`)
+    t.match(r.stderr, new RegExp(`token from ${source}`), `${what}: names its source`)
+    t.match(r.stdout, /^repo:Example\/pkgs:environment:release \(issuer http:\/\/127\.0\.0\.1\/\)\n {2}test: publish\n$/, `${what}: the identity the depot sees`)
+  }
+  const failing = await whoami(['--token-command', 'echo no token here >&2; exit 3'])
+  t.equal(failing.code, 1, 'a token command that fails')
+  t.match(failing.stderr, /no token here/, 'says why, in the command\'s own words')
+  const two = await whoami(['--token-file', tokenFile, '--token-command', 'true'])
+  t.equal(two.code, 1)
+  t.match(two.stderr, /give at most one of --token-file, --token-env, --token-command, --ci-token-file, --ci-token-env/)
+  const none = await whoami([])
+  t.equal(none.code, 1)
+  t.match(none.stderr, /no token for .*set IPS_DEPOT_TOKEN/, 'no source at all: says what would do')
+})
+
+t.test('server.trust_proxy: behind a proxy the exchange limit is per forwarded client, otherwise per socket address', async t => {
+  for (const trustProxy of [true, false]) {
+    const { depot, ciToken } = await setup(t, 2, trustProxy)
+    const from = async (client: string): Promise<number> => (await fetch(`${depot.url}/api/v1/token/exchange`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': client }, body: JSON.stringify({ token: await ciToken() })
+    })).status
+    const statuses = [await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.2')]
+    t.same(statuses, trustProxy ? [200, 200, 429, 200] : [200, 200, 429, 429], `trust_proxy = ${trustProxy}`)
+  }
 })

@@ -26,13 +26,15 @@ export interface RunningDepot {
 }
 
 /** The TOML of a test depot: small limits, `extra` appended (sections other than those below). */
-export function configText (dataDir: string, extra = '', opts: { bodyLimit?: number, logLevel?: string } = {}): string {
+export interface ServerOptions { readonly bodyLimit?: number, readonly trustProxy?: boolean, readonly maxHeaders?: number }
+
+export function configText (dataDir: string, extra = '', opts: ServerOptions & { logLevel?: string } = {}): string {
   return `
 [server]
 listen = "127.0.0.1:0"
 body_limit = ${opts.bodyLimit ?? 1048576}
-max_headers = 100
-trust_proxy = false
+max_headers = ${opts.maxHeaders ?? 100}
+trust_proxy = ${opts.trustProxy ?? false}
 [storage]
 data_dir = ${JSON.stringify(dataDir)}
 [cache]
@@ -43,8 +45,8 @@ level = "${opts.logLevel ?? 'silent'}"
 ${extra}`
 }
 
-export function testConfig (dataDir: string, extra = '', bodyLimit = 1048576): DepotConfig {
-  return parseConfig(configText(dataDir, extra, { bodyLimit }), ROOT)
+export function testConfig (dataDir: string, extra = '', server: ServerOptions = {}): DepotConfig {
+  return parseConfig(configText(dataDir, extra, server), ROOT)
 }
 
 /** A config file in `dir` for a depot the test spawns (`ips-depot serve --config`), its data in `dir`/data, logging at info. */
@@ -65,12 +67,14 @@ export interface DepotOptions {
   readonly extraConfig?: string
   /** server.body_limit; 1 MiB unless given. */
   readonly bodyLimit?: number
+  readonly trustProxy?: boolean
+  readonly maxHeaders?: number
   readonly log?: { write: (line: string) => void }
 }
 
 export async function startDepot (opts: DepotOptions = {}): Promise<RunningDepot> {
   const dataDir = opts.dataDir ?? tempDir()
-  const config = testConfig(dataDir, opts.extraConfig, opts.bodyLimit)
+  const config = testConfig(dataDir, opts.extraConfig, opts)
   const repo = new Repository(dataDir)
   const source = opts.source === undefined ? path.join(GOLDEN, 'repo') : opts.source
   if (source !== null) await importRepository(repo, source)

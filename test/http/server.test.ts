@@ -1,0 +1,47 @@
+/**
+ * What [server] promises, over a socket: server.max_headers, server.trust_proxy
+ * (the client address in the log), and one log line per request.
+ */
+import net from 'node:net'
+import t from 'tap'
+import { startDepot } from '../helpers/depot.js'
+import { request } from '../helpers/http.js'
+
+/** Sends a request with exactly `count` header fields (Host included) and returns the raw answer. */
+async function withHeaders (port: number, count: number): Promise<string> {
+  const fields = ['Host: depot.test', 'Connection: close', ...Array.from({ length: count - 2 }, (_, i) => `X-Filler-${i}: ${i}`)]
+  return await new Promise((resolve, reject) => {
+    let got = ''
+    const socket = net.connect(port, '127.0.0.1', () => { socket.write(`GET /versions/0/ HTTP/1.1\r\n${fields.join('\r\n')}\r\n\r\n`) })
+    socket.on('data', (d: Buffer) => { got += d.toString('latin1') })
+    socket.on('end', () => { socket.end(); resolve(got) })
+    socket.on('error', reject)
+    socket.setTimeout(10_000, () => { socket.destroy(new Error('no answer')) })
+  })
+}
+
+t.test('server.max_headers: a request with more header fields is refused with 431, not cut short', async t => {
+  const depot = await startDepot({ maxHeaders: 20 })
+  t.teardown(() => depot.close())
+  t.match(await withHeaders(depot.port, 20), /^HTTP\/1\.1 200 /, '20 fields')
+  const over = await withHeaders(depot.port, 21)
+  t.match(over, /^HTTP\/1\.1 431 /, '21 fields')
+  t.match(over, /more than 20 header fields \(server\.max_headers\)/)
+  t.match(await withHeaders(depot.port, 500), /^HTTP\/1\.1 431 /, '500 fields')
+})
+
+t.test('server.trust_proxy decides whose address the log shows; one line per request', async t => {
+  for (const trustProxy of [false, true]) {
+    const lines: Array<Record<string, unknown>> = []
+    const depot = await startDepot({ trustProxy, log: { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>) } } })
+    t.teardown(() => depot.close())
+    const sent = ['/versions/0/', '/test/catalog/1/catalog.attrs', '/test/manifest/0/nosuch@1.0', '/test/open/0/x@1.0', '/test/file/0/%C0', '/api/v1/whoami']
+    const statuses: number[] = []
+    for (const target of sent) statuses.push((await request(depot.port, 'GET', target, { 'X-Forwarded-For': '203.0.113.7, 198.51.100.2', 'User-Agent': 'pkg/test' })).status)
+    const requests = lines.filter(l => l.msg === 'request')
+    t.same(requests.map(l => [l.url, l.status]), sent.map((u, i) => [u, statuses[i]]), `trust_proxy = ${trustProxy}: one line per request, with the status sent (${statuses.join(', ')})`)
+    t.equal(new Set(requests.map(l => l.reqId)).size, sent.length, 'each with its own request id')
+    t.same(new Set(requests.map(l => l.ip)), new Set([trustProxy ? '203.0.113.7' : '127.0.0.1']), trustProxy ? 'the address the proxy forwarded' : 'the socket\'s address: X-Forwarded-For is not trusted')
+    t.ok(requests.every(l => l.ua === 'pkg/test' && typeof l.ms === 'number'), 'with user agent and time')
+  }
+})
