@@ -84,14 +84,16 @@ async function serve (cfg: DepotConfig): Promise<void> {
   await repo.warmCatalog()
   const app = await buildApp({ config: cfg, repo })
   await app.depot.search.warm()
-  const close = async (): Promise<void> => {
+  const close = async (signal: string): Promise<void> => {
+    app.log.info({ signal }, 'shutting down: no new connections; finishing the requests in flight')
     await app.close()
     repo.close()
     lock.release()
+    app.log.info('stopped: requests finished, database closed')
     process.exit(0)
   }
-  process.once('SIGINT', () => { void close() })
-  process.once('SIGTERM', () => { void close() })
+  process.once('SIGINT', () => { void close('SIGINT') })
+  process.once('SIGTERM', () => { void close('SIGTERM') })
   await app.listen({ host: cfg.server.host, port: cfg.server.port })
 }
 

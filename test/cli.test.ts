@@ -68,3 +68,53 @@ t.test('rebuild regenerates the same catalog and index from SQLite', async t => 
   t.equal(bad.status, 1)
   t.match(bad.stderr, /Unknown publisher: nopub/)
 })
+
+t.test('SIGTERM: no new connections, the request in flight is finished, the database closed, exit 0', async t => {
+  const { LocalIssuer } = await import('./helpers/issuer.js')
+  const { authSection } = await import('./helpers/publishing-depot.js')
+  const { writeConfig } = await import('./helpers/depot.js')
+  const { runCli } = await import('./helpers/cli.js')
+  const http = await import('node:http')
+  const issuer = await LocalIssuer.start()
+  await issuer.addKey('k1')
+  const dir = tempDir()
+  t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  const config = writeConfig(dir, authSection(issuer.url))
+  await runCli(['add-publisher', 'test', '--default', '--config', config])
+  const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test'], exp: Math.floor(Date.now() / 1000) + 3600 })
+  const depot = await spawnServe(t, ['--config', config])
+
+  // A REST publish whose body is still arriving when the signal comes.
+  const payload = Buffer.from('published across a SIGTERM\n')
+  const hash = (await import('node:crypto')).createHash('sha1').update(payload).digest('hex')
+  const boundary = 'sigterm'
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="manifest"\r\n\r\nset name=pkg.fmri value=example/sigterm@1.0\nfile ${hash} path=opt/sigterm mode=0444 owner=root group=bin\n\r\n`
+  const tail = `--${boundary}\r\nContent-Disposition: form-data; name="${hash}"; filename="${hash}"\r\n\r\n${payload.toString()}\r\n--${boundary}--\r\n`
+  const answer = new Promise<{ status: number, body: string }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: depot.port, method: 'POST', path: '/api/v1/publishers/test/packages', agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': Buffer.byteLength(head + tail) } }, res => {
+      let body = ''
+      res.on('data', (d: Buffer) => { body += d.toString() })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
+    })
+    req.on('error', reject)
+    req.write(head)
+    // The rest of the body after the signal, once the listening socket is closed.
+    t.context.finish = () => { req.end(tail) }
+  })
+  await new Promise(resolve => setTimeout(resolve, 300))
+  depot.child.kill('SIGTERM')
+  let refused = false
+  for (let i = 0; i < 100 && !refused; i++) {
+    await request(depot.port, 'GET', '/versions/0/').then(() => new Promise(resolve => setTimeout(resolve, 20)), () => { refused = true })
+  }
+  t.ok(refused, 'new connections are refused once the signal came')
+  ;(t.context.finish as () => void)()
+  const res = await answer
+  t.equal(res.status, 201, `the publish in flight is finished: ${res.body}`)
+  t.equal(await depot.exited, 0, 'exit 0')
+  t.notOk(fs.existsSync(path.join(dir, 'data', 'depot.sqlite-wal')), 'every database connection closed (the last one checkpoints and removes the WAL)')
+  t.match(depot.output(), /"signal":"SIGTERM".*shutting down/, 'the shutdown is logged')
+  t.match(depot.output(), /stopped: requests finished, database closed/)
+  const again = await spawnServe(t, ['--config', config])
+  t.equal((await request(again.port, 'GET', `/test/file/0/${hash}`)).status, 200, 'the package published across the signal is there after a restart')
+})
