@@ -101,6 +101,16 @@ t.test('pkg(5): file/1 and manifest/1 bounds', async t => {
   const big = Buffer.alloc(8 * 1024 * 1024)
   const bomb = await request(depot.port, 'POST', `/file/1/${id}`, { ...auth, 'X-IPkg-SetAttr0': `basename=${sha1(big)}` }, zlib.gzipSync(big))
   t.equal(bomb.status, 413, 'a gzip bomb over file/1')
+  const other = Buffer.from('not the content its name says\n')
+  for (const [what, body, message] of [
+    ['a gzip stream of other content', zlib.gzipSync(other), `The payload sent as ${hash} holds content with SHA-1 ${sha1(other)}.`],
+    ['not a gzip stream', other, `The payload sent as ${hash} is not a valid gzip stream: incorrect header check`]
+  ] as const) {
+    const misnamed = await request(depot.port, 'POST', `/file/1/${id}`, { ...auth, 'X-IPkg-SetAttr0': `basename=${hash}` }, body)
+    t.equal(misnamed.status, 400, `file/1: ${what}`)
+    t.equal(errorMessage(misnamed.body), message)
+  }
+  t.equal(state(), before, 'nothing stored')
   t.equal(errorMessage(bomb.body), `The payload sent as ${sha1(big)} decompresses to more than ${MAX_DECOMPRESSED} bytes (publish.max_decompressed_bytes).`)
   const many = await request(depot.port, 'POST', `/manifest/1/${id}`, auth, Array.from({ length: 60 }, (_, i) => `dir path=opt/d${i} mode=0755 owner=root group=bin\n`).join(''))
   t.equal(many.status, 400, 'too many actions over manifest/1: not a 500')
