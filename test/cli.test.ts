@@ -28,10 +28,10 @@ t.test('check-config names the bad key and exits non-zero', async t => {
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const cfg = path.join(dir, 'depot.config.toml')
   fs.writeFileSync(cfg, fs.readFileSync(path.join(ROOT, 'depot.config.toml'), 'utf8').replace('max_headers = 100', 'max_headers = 5'))
-  const bad = spawnSync(process.execPath, [CLI, 'check-config', '--config', cfg], { encoding: 'utf8' })
+  const bad = spawnSync(process.execPath, [CLI, 'check-config', '--config', cfg], { encoding: 'utf8', timeout: 60_000 })
   t.equal(bad.status, 1)
   t.match(bad.stderr, /configuration error: server\.max_headers: must be an integer from 16 to 1000/)
-  const good = spawnSync(process.execPath, [CLI, 'check-config', '--config', path.join(ROOT, 'depot.config.toml')], { encoding: 'utf8' })
+  const good = spawnSync(process.execPath, [CLI, 'check-config', '--config', path.join(ROOT, 'depot.config.toml')], { encoding: 'utf8', timeout: 60_000 })
   t.equal(good.status, 0)
   t.match(good.stdout, /configuration OK/)
 })
@@ -39,7 +39,7 @@ t.test('check-config names the bad key and exits non-zero', async t => {
 t.test('import reports what it imported, then that nothing changed', async t => {
   const data = tempDir()
   t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
-  const run = (): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [CLI, 'import', path.join(ROOT, 'fixtures/repo'), '--data', data], { cwd: ROOT, encoding: 'utf8' })
+  const run = (): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [CLI, 'import', path.join(ROOT, 'fixtures/repo'), '--data', data], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
   const first = run()
   t.equal(first.status, 0, String(first.stderr))
   t.match(first.stdout, /test: 15 packages, 20 payloads/)
@@ -49,7 +49,7 @@ t.test('import reports what it imported, then that nothing changed', async t => 
 t.test('rebuild regenerates the same catalog and index from SQLite', async t => {
   const data = tempDir()
   t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
-  spawnSync(process.execPath, [CLI, 'import', path.join(ROOT, 'fixtures/repo'), '--data', data], { cwd: ROOT })
+  spawnSync(process.execPath, [CLI, 'import', path.join(ROOT, 'fixtures/repo'), '--data', data], { cwd: ROOT, timeout: 60_000 })
   const { Repository } = await import('../src/store/repository.js')
   const snapshot = (): string => {
     const repo = new Repository(data, { readonly: true })
@@ -60,11 +60,11 @@ t.test('rebuild regenerates the same catalog and index from SQLite', async t => 
     } finally { repo.close() }
   }
   const before = snapshot()
-  const run = spawnSync(process.execPath, [CLI, 'rebuild', '--data', data], { cwd: ROOT, encoding: 'utf8' })
+  const run = spawnSync(process.execPath, [CLI, 'rebuild', '--data', data], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
   t.equal(run.status, 0, run.stderr)
   t.match(run.stdout, /rebuilt test, example\.org/)
   t.equal(snapshot(), before, 'byte-identical catalog files, same index')
-  const bad = spawnSync(process.execPath, [CLI, 'rebuild', '--publisher', 'nopub', '--data', data], { cwd: ROOT, encoding: 'utf8' })
+  const bad = spawnSync(process.execPath, [CLI, 'rebuild', '--publisher', 'nopub', '--data', data], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
   t.equal(bad.status, 1)
   t.match(bad.stderr, /Unknown publisher: nopub/)
 })

@@ -159,7 +159,7 @@ t.test('a key rotation in the middle of a stream of publishes fails none of them
   const { writeFileSync } = await import('node:fs')
   writeFileSync(cfgFile, `[server]\nlisten = "127.0.0.1:0"\nbody_limit = 1048576\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${depot.dataDir}"\n[cache]\nmemory_bytes = 8388608\nsmall_payload_bytes = 65536\n[log]\nlevel = "silent"\n${config('http://127.0.0.1:1', 1000)}`)
   const rotate = (): void => {
-    const r = spawnSync(process.execPath, [CLI, 'keys', 'rotate', '--config', cfgFile], { encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [CLI, 'keys', 'rotate', '--config', cfgFile], { encoding: 'utf8', timeout: 60_000 })
     if (r.status !== 0) throw new Error(r.stderr)
   }
   const early = (await exchange(depot, { token: await ciToken() })).body.token as string

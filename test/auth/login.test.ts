@@ -46,7 +46,7 @@ const run = (args: string[]): Promise<CliResult> => runCli(args, env)
 
 /** Runs `ips-depot login`, approving the device code it shows as `account` would in a browser. */
 async function login (account: string): Promise<{ code: number | null, output: string }> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'login', '--depot', depot.url], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'login', '--depot', depot.url], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' })
   let output = ''
   let approved = false
   child.stdout!.on('data', (d: Buffer) => { output += d.toString() })
@@ -121,7 +121,7 @@ t.test('a login with another publisher cannot publish here, and whoami says so',
 })
 
 t.test('login --browser: authorization code with PKCE on a loopback redirect', async t => {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'login', '--browser', '--depot', depot.url], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'login', '--browser', '--depot', depot.url], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' })
   let output = ''
   let landed: Promise<Response> | undefined
   child.stderr!.on('data', (d: Buffer) => {

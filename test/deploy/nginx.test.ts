@@ -26,7 +26,7 @@ t.test('nginx in front: payloads from the store, the rest proxied, caching heade
     .replaceAll('@DEPOT@', `127.0.0.1:${depot.port}`).replaceAll('@LISTEN@', `127.0.0.1:${port}`).replaceAll('@DATA@', depot.dataDir)
   fs.writeFileSync(path.join(prefix, 'ips-depot.conf'), snippet)
   const nginx = await startNginx(prefix, `include ${prefix}/ips-depot.conf;`, port)
-  t.teardown(() => { nginx.stop() })
+  t.teardown(async () => { await nginx.stop() })
   t.equal(nginx.check.status, 0, `the recipe is valid nginx configuration: ${nginx.check.stderr}`)
   const both = async (target: string, headers: Record<string, string> = {}) => ({ direct: await request(depot.port, 'GET', target, headers), proxied: await request(port, 'GET', target, headers) })
 

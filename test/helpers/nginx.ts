@@ -22,7 +22,8 @@ export async function freePort (): Promise<number> {
 export interface RunningNginx {
   /** `nginx -t` on the configuration: exit status and what it printed. */
   readonly check: { readonly status: number | null, readonly stderr: string }
-  stop: () => void
+  /** SIGTERM, and waits for nginx to exit (SIGKILL after 5 s). */
+  stop: () => Promise<void>
 }
 
 /** Writes <prefix>/nginx.conf around `http` and starts nginx on it, once `port` accepts connections. */
@@ -46,7 +47,7 @@ http {
 ${http}
 }
 `)
-  const check = spawnSync(NGINX, ['-t', '-p', prefix, '-c', conf], { encoding: 'utf8' })
+  const check = spawnSync(NGINX, ['-t', '-p', prefix, '-c', conf], { encoding: 'utf8', timeout: 60_000 })
   const child: ChildProcess = spawn(NGINX, ['-p', prefix, '-c', conf], { stdio: 'ignore' })
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>(resolve => {
@@ -55,5 +56,12 @@ ${http}
     if (up) break
     await new Promise(resolve => setTimeout(resolve, 50))
   }
-  return { check: { status: check.status, stderr: check.stderr }, stop: () => { child.kill('SIGTERM') } }
+  const exited = new Promise<void>(resolve => { if (child.exitCode !== null || child.signalCode !== null) resolve(); else child.once('exit', () => { resolve() }) })
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM')
+    const forced = setTimeout(() => { child.kill('SIGKILL') }, 5000)
+    await exited
+    clearTimeout(forced)
+  }
+  return { check: { status: check.status, stderr: check.stderr }, stop }
 }

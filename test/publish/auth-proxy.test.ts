@@ -67,7 +67,7 @@ t.test('a token near its expiry is read again', async t => {
 })
 
 t.test('the CLI refuses to listen beyond loopback', async t => {
-  const child = spawn(process.execPath, [CLI, 'auth-proxy', '--upstream', depot.url, '--listen', '0.0.0.0:0', '--token-env', 'X'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, 'auth-proxy', '--upstream', depot.url, '--listen', '0.0.0.0:0', '--token-env', 'X'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' })
   let err = ''
   child.stderr.on('data', (c: Buffer) => { err += c.toString() })
   const code = await new Promise(resolve => child.on('exit', resolve))

@@ -3,7 +3,6 @@
  * its proto directory, digests computed by the server, a deterministic
  * gzip, preflight, and clear problem+json errors.
  */
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,7 +11,7 @@ import Database from 'better-sqlite3'
 import t from 'tap'
 import { addPublisher } from '../../src/store/publish.js'
 import { checkSignature, fetchCatalog } from '../helpers/client-catalog.js'
-import { CLI } from '../helpers/cli.js'
+import { runCli } from '../helpers/cli.js'
 import { GOLDEN } from '../helpers/depot.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { request } from '../helpers/http.js'
@@ -22,22 +21,12 @@ const token = await sign({ depot_publishers: ['test'] })
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 const proto = path.join(GOLDEN, 'inputs/proto')
 
-/** The depot runs in this process: the CLI must run without blocking it. */
-function cli (args: string[], env: Record<string, string>): Promise<{ status: number | null, stdout: string, stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
-    child.on('exit', status => resolve({ status, stdout, stderr }))
-  })
-}
+
 
 t.test('ips-depot publish: a pkgsend manifest and its proto directory', async t => {
-  const run = await cli(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto,
-    path.join(GOLDEN, 'inputs/manifests/01-example-lib@1.0-0.1.p5m'), '--token-env', 'DEPOT_TOKEN'], { DEPOT_TOKEN: token })
-  t.equal(run.status, 0, run.stderr)
+  const run = await runCli(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto,
+    path.join(GOLDEN, 'inputs/manifests/01-example-lib@1.0-0.1.p5m'), '--token-env', 'DEPOT_TOKEN'], { ...process.env, DEPOT_TOKEN: token })
+  t.equal(run.code, 0, run.stderr)
   const fmri = run.stdout.split('\n')[1]!
   t.match(fmri, /^pkg:\/\/test\/example\/lib@1\.0,5\.11-0\.1:[0-9]{8}T[0-9]{6}Z$/)
   const cat = await fetchCatalog(depot.port, 'test')
@@ -49,9 +38,9 @@ t.test('ips-depot publish: a pkgsend manifest and its proto directory', async t 
   const big = await request(depot.port, 'GET', '/test/file/1/c3f55f1297c7945a8f0149c86eb5e307f633916a')
   t.equal(sha1(big.body), 'a66c521c92d2c562101f5977493277f506f1b086', 'deterministic gzip: the chash pkg5 computes')
   t.equal(sha1(zlib.gunzipSync(big.body)), 'c3f55f1297c7945a8f0149c86eb5e307f633916a')
-  const again = await cli(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto,
-    path.join(GOLDEN, 'inputs/manifests/04-example-hello@1.0-0.1.p5m'), '--token-env', 'DEPOT_TOKEN'], { DEPOT_TOKEN: token })
-  t.equal(again.status, 0, again.stderr)
+  const again = await runCli(['publish', '--depot', depot.url, '--publisher', 'test', '-d', proto,
+    path.join(GOLDEN, 'inputs/manifests/04-example-hello@1.0-0.1.p5m'), '--token-env', 'DEPOT_TOKEN'], { ...process.env, DEPOT_TOKEN: token })
+  t.equal(again.code, 0, again.stderr)
 })
 
 t.test('preflight names only what the depot lacks', async t => {
