@@ -21,7 +21,7 @@ import { authSection } from '../helpers/publishing-depot.js'
 
 const PUBLISHERS = ['test', 'example.org'] as const
 const WORKERS = 3
-const ROUNDS = 10
+const ROUNDS = 8
 const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
 const issuer = await LocalIssuer.start()

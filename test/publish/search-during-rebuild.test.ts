@@ -2,8 +2,7 @@
  * Search answers through a rebuild: on a catalog large enough that
  * rebuilding its catalog and index takes seconds, searches sent while the
  * rebuild job runs all answer 200 with exactly the lines they answered
- * before it (pkg.depotd answers 503 while its index is rebuilt). And
- * admin/0's queue: one job at a time, ten at most queued or running.
+ * before it (pkg.depotd answers 503 while its index is rebuilt).
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -11,7 +10,7 @@ import t from 'tap'
 import { generateCorpus } from '../../bench/corpus.js'
 import { tempDir } from '../helpers/depot.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
-import { errorMessage, request } from '../helpers/http.js'
+import { request } from '../helpers/http.js'
 
 const corpus = tempDir('ips-depot-corpus-')
 t.teardown(() => { fs.rmSync(corpus, { recursive: true, force: true }) })
@@ -50,21 +49,4 @@ t.test(`searches during a rebuild of ${summary.versions} versions`, async t => {
   t.equal(await state(), 'done', 'the rebuild finished')
   t.ok(during >= 5, `${during} searches overlapped the rebuild`)
   t.same(wrong, [], 'every one answered 200 with the same lines')
-})
-
-t.test('admin/0 queues ten jobs at most: the eleventh is refused with 503 and Retry-After', async t => {
-  const admin = (cmd: string): ReturnType<typeof request> => request(depot.port, 'GET', `/bench/admin/0?cmd=${cmd}`, { Authorization: `Bearer ${token}` })
-  const jobs = depot.app.depot.jobs
-  const submitted = jobs.submitted
-  // A rebuild that takes seconds, and cheap refreshes queued behind it.
-  t.equal((await admin('rebuild')).status, 200, 'the rebuild is accepted')
-  for (let i = 0; i < 9; i++) t.equal((await admin('refresh')).status, 200, `refresh ${i + 1} is queued behind it`)
-  const refused = await admin('refresh')
-  t.equal(refused.status, 503, 'the eleventh')
-  t.equal(refused.headers['retry-after'], '5')
-  t.equal(errorMessage(refused.body), 'Another operation is already in progress; try again later.')
-  t.equal(jobs.submitted - submitted, 10, 'the refused one was not queued')
-  await jobs.idle()
-  t.equal((await admin('refresh')).status, 200, 'once the queue drains, jobs are accepted again')
-  await jobs.idle()
 })
