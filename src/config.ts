@@ -35,6 +35,8 @@ export interface DepotConfig {
   }
   /** Token checks for every route that changes the repository; null: the depot is read-only. */
   readonly auth: AuthConfig | null
+  /** Where GET /metrics is served, apart from the public listener; null: no metrics listener. */
+  readonly metrics: { readonly listen: { readonly host: string, readonly port: number } } | null
   readonly publish: {
     /** Largest size a payload or manifest may decompress to. */
     readonly maxDecompressedBytes: number
@@ -256,6 +258,9 @@ export function parseConfig (text: string, baseDir: string): DepotConfig {
   pub?.done()
   const authSection = root.optionalSection('auth')
   const auth = authSection === null ? null : parseAuth(authSection)
+  const metricsSection = root.optionalSection('metrics')
+  const metrics = metricsSection === null ? null : { listen: parseListen(metricsSection.string('listen', true) ?? '127.0.0.1:9464', 'metrics.listen') }
+  metricsSection?.done()
   root.done()
 
   return {
@@ -264,6 +269,7 @@ export function parseConfig (text: string, baseDir: string): DepotConfig {
     cache: cfgCache,
     log: cfgLog,
     auth,
+    metrics,
     publish: cfgPublish
   }
 }

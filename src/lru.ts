@@ -2,11 +2,13 @@
 export class ByteLru<V extends { byteLength: number }> {
   private readonly map = new Map<string, V>()
   private bytes = 0
+  /** Lookups that found their key, and those that did not (metrics). */
+  readonly stats = { hits: 0, misses: 0 }
   constructor (private readonly maxBytes: number) {}
 
   get (key: string): V | undefined {
     const v = this.map.get(key)
-    if (v !== undefined) { this.map.delete(key); this.map.set(key, v) }
+    if (v !== undefined) { this.map.delete(key); this.map.set(key, v); this.stats.hits++ } else this.stats.misses++
     return v
   }
 

@@ -9,15 +9,15 @@ const good = fs.readFileSync(path.join(ROOT, 'depot.config.toml'), 'utf8')
 t.test('the shipped config is valid and resolves paths against its directory', async t => {
   const cfg = loadConfig(path.join(ROOT, 'depot.config.toml'))
   t.equal(cfg.server.host, '127.0.0.1')
-  t.equal(cfg.server.port, 10080)
+  t.equal(cfg.server.port, 10000)
   t.equal(cfg.storage.dataDir, path.join(ROOT, 'data'))
   t.equal(cfg.storage.seedRepository, path.join(ROOT, 'fixtures/repo'))
 })
 
 t.test('every mistake names its key and stops the start', async t => {
   const cases: Array<[string, RegExp]> = [
-    [good.replace('listen = "127.0.0.1:10080"', 'listen = "nowhere"'), /^server\.listen: 'nowhere' is not HOST:PORT/],
-    [good.replace('listen = "127.0.0.1:10080"', 'listen = "127.0.0.1:70000"'), /^server\.listen/],
+    [good.replace('listen = "127.0.0.1:10000"', 'listen = "nowhere"'), /^server\.listen: 'nowhere' is not HOST:PORT/],
+    [good.replace('listen = "127.0.0.1:10000"', 'listen = "127.0.0.1:70000"'), /^server\.listen/],
     [good.replace('body_limit = 536870912', 'body_limit = "big"'), /^server\.body_limit: must be an integer/],
     [good.replace('trust_proxy = false', 'trust_proxy = "no"'), /^server\.trust_proxy: must be true or false/],
     [good.replace('trust_proxy = false', 'trust_proxy = false\nport = 1'), /^server\.port: is not a known setting/],

@@ -42,6 +42,8 @@ export class IssuerKeys {
   private failing: { error: AuthUnavailableError, retryAt: number, delayMs: number } | undefined
   private refreshing: Promise<void> | undefined
   private readonly timer: NodeJS.Timeout
+  /** Fetches of discovery and the key set started, and those that failed (metrics). */
+  readonly stats = { fetches: 0, failures: 0 }
 
   constructor (readonly cfg: IssuerConfig, private readonly maxStalenessSeconds: number, private readonly cooldownSeconds: number, private readonly log: KeysLog) {
     // Refresh in the background so a healthy issuer's removed keys stop working
@@ -88,6 +90,7 @@ export class IssuerKeys {
 
   private async fetchKeys (): Promise<void> {
     this.lastAttempt = Date.now()
+    this.stats.fetches++
     try {
       this.jwksUri ??= await this.discover()
       const doc = await fetchJson(this.jwksUri, 'the key set')
@@ -102,6 +105,7 @@ export class IssuerKeys {
       this.failing = undefined
     } catch (err) {
       const failure = err instanceof KeyFetchError ? err : new KeyFetchError('outage', (err as Error).message)
+      this.stats.failures++
       const delayMs = Math.min(MAX_BACKOFF_MS, this.failing === undefined ? FIRST_BACKOFF_MS : this.failing.delayMs * 2)
       const error = new AuthUnavailableError(this.cfg.issuer, failure.kind, failure.message, Math.ceil(delayMs / 1000))
       this.failing = { error, retryAt: Date.now() + delayMs, delayMs }

@@ -26,7 +26,11 @@ export interface KeySource {
   readonly cfg: IssuerConfig
   keys: () => Promise<JWTVerifyGetKey>
   close?: () => void
+  /** Fetches and failures of a remote key set; absent for the depot's own keys. */
+  readonly stats?: { readonly fetches: number, readonly failures: number }
 }
+
+export interface IssuerState { readonly issuer: string, readonly ok: boolean, readonly reason?: string, readonly fetches?: number, readonly failures?: number }
 
 export class TokenVerifier {
   private readonly byIssuer = new Map<string, KeySource>()
@@ -37,6 +41,24 @@ export class TokenVerifier {
   }
 
   close (): void { for (const k of this.byIssuer.values()) k.close?.() }
+
+  /** Whether each issuer's keys can be had now (fetched if need be, within the backoff): write readiness. */
+  async issuerStates (): Promise<IssuerState[]> {
+    return await Promise.all([...this.byIssuer.values()].map(async k => {
+      const counts = k.stats === undefined ? {} : { fetches: k.stats.fetches, failures: k.stats.failures }
+      try {
+        await k.keys()
+        return { issuer: k.cfg.issuer, ok: true, ...counts }
+      } catch (err) {
+        return { issuer: k.cfg.issuer, ok: false, reason: (err as Error).message, ...counts }
+      }
+    }))
+  }
+
+  /** Key-set fetches and failures per remote issuer, without fetching (metrics). */
+  keyStats (): Array<{ issuer: string, fetches: number, failures: number }> {
+    return [...this.byIssuer.values()].flatMap(k => k.stats === undefined ? [] : [{ issuer: k.cfg.issuer, fetches: k.stats.fetches, failures: k.stats.failures }])
+  }
 
   get resourceMetadataUrl (): string {
     return new URL('/.well-known/oauth-protected-resource', this.cfg.resource).toString()

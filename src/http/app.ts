@@ -22,6 +22,8 @@ import { Encoder } from './compression.js'
 import { tokenApi } from './api/token.js'
 import { depotProtocol } from './depot/plugin.js'
 import { errorPage } from './error-page.js'
+import { healthRoutes } from './health.js'
+import { metricsPlugin } from './metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -51,9 +53,17 @@ function refuseUnparsable (this: FastifyInstance, err: NodeJS.ErrnoException, so
   socket.destroy(err)
 }
 
-/** A token sent in the query string must not reach a log. */
+/** Query parameters that can carry a secret never reach a log as sent. */
+const SECRET_PARAMS = /([?&](?:access_token|id_token|refresh_token|token|code|client_secret|secret|password|key)=)[^&#]*/gi
 function redactUrl (url: string): string {
-  return url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
+  return url.replace(SECRET_PARAMS, '$1[redacted]')
+}
+
+/** An incoming X-Request-Id is kept when it is a plain identifier; anything else gets a fresh one. */
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
+function requestId (req: { headers: Record<string, string | string[] | undefined> }): string {
+  const sent = req.headers['x-request-id']
+  return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID()
 }
 
 const logged = new WeakSet<object>()
@@ -62,7 +72,9 @@ const logged = new WeakSet<object>()
 function accessLine (error: Error | null, req: FastifyRequest, reply: FastifyReply, ip = req.ip): void {
   if (logged.has(req.raw)) return
   logged.add(req.raw)
-  req.log.info({ method: req.method, url: redactUrl(req.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip, ua: req.headers['user-agent'], ...(error ? { err: error } : {}) }, 'request')
+  const line = { method: req.method, url: redactUrl(req.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip, ua: req.headers['user-agent'], ...(error ? { err: error } : {}) }
+  // A 5xx is the operator's problem: at error, where alerts look.
+  if (reply.statusCode >= 500) req.log.error(line, 'request'); else req.log.info(line, 'request')
 }
 
 class RequestLog extends LogController {
@@ -94,7 +106,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     clientErrorHandler: refuseUnparsable,
     trustProxy: config.server.trustProxy,
     requestIdHeader: false,
-    genReqId: () => randomUUID()
+    genReqId: requestId
   })
   // Node keeps the first maxHeadersCount and drops the rest without a word: read one more, and refuse when it is there.
   app.server.maxHeadersCount = config.server.maxHeaders + 1
@@ -125,6 +137,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(renderError)
 
   await app.register(authPlugin, { auth: config.auth, repo })
+  await app.register(metricsPlugin)
+  await app.register(healthRoutes)
   await app.register(adminApi, { prefix: '/api/v1', depot })
   await app.register(publishApi, { prefix: '/api/v1', depot })
   await app.register(tokenApi, { prefix: '/api/v1', depot })

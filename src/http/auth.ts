@@ -125,6 +125,9 @@ export class AuthGuard {
     return { principal, admin: this.isAdmin(principal), publishers }
   }
 
+  /** Refused decisions since start, by error code (metrics). */
+  readonly refusals = new Map<string, number>()
+
   /** Runs one authentication decision and records it, allowed or refused. */
   private async audited (req: FastifyRequest, access: AccessRequest, decide: (seen: { principal?: Principal }) => Promise<string>): Promise<Principal> {
     const seen: { principal?: Principal } = {}
@@ -134,6 +137,8 @@ export class AuthGuard {
       return seen.principal!
     } catch (err) {
       const detail = err instanceof DepotError ? err.message : 'internal error'
+      const code = err instanceof DepotError ? err.code : 'ERR_INTERNAL'
+      this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1)
       this.audit(req, access, seen.principal, err instanceof DepotError ? `refused ${err.status}` : 'error', detail)
       throw err
     }

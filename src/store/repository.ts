@@ -331,6 +331,11 @@ export class Repository {
     return this.stmt.versions.all(publisher) as PackageVersion[]
   }
 
+  /** Each publisher's catalog revision and the revision last sealed: their difference is the seal lag. */
+  catalogRevisions (): Array<{ name: string, revision: number, sealed: number }> {
+    return this.db.prepare('SELECT name, catalog_revision AS revision, sealed_revision AS sealed FROM publisher ORDER BY name').all() as Array<{ name: string, revision: number, sealed: number }>
+  }
+
   /** What the sealed catalog.attrs says: stems and versions in the base part. */
   async counts (publisher: string): Promise<{ stems: number, versions: number }> {
     const attrs = await this.catalogFile(publisher, 'catalog.attrs')

@@ -58,6 +58,8 @@ export class SearchPool {
 
   /** Queries waiting for a worker. */
   get waiting (): number { return this.queue.length }
+  /** Searches ended for taking too long, and searches that waited too long for a worker (metrics). */
+  readonly stats = { timeouts: 0, shed: 0 }
 
   private spawn (slot: Slot): Worker {
     const limits: SearchLimits = { maxRows: this.opts.maxRows, timeBudgetMs: this.opts.timeBudgetMs }
@@ -109,6 +111,7 @@ export class SearchPool {
         void slot.worker?.terminate()
         slot.worker = null
         this.free(slot)
+        this.stats.timeouts++
         p.reject(new ServiceUnavailableError(QUERY_TOO_LONG, 1))
       }, this.opts.timeBudgetMs)
     }
@@ -122,6 +125,7 @@ export class SearchPool {
         const i = this.queue.indexOf(p)
         if (i === -1) return
         this.queue.splice(i, 1)
+        this.stats.shed++
         reject(new ServiceUnavailableError(`The depot is busy: this search waited more than ${this.opts.maxWaitMs} ms for a worker; try again shortly.`, Math.max(1, Math.ceil(this.opts.maxWaitMs / 1000))))
       }, this.opts.maxWaitMs)
       this.queue.push(p)

@@ -1,0 +1,79 @@
+/**
+ * What a CLI command declares (its usage, options and arguments) and the
+ * parsing every command shares: `--help`/`-h` prints the command's usage,
+ * an unknown option or a missing argument is named, an unknown command
+ * gets the nearest one suggested.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+
+export type Options = NonNullable<ParseArgsConfig['options']>
+export type Values = Record<string, string | boolean | string[] | undefined>
+
+export interface Command {
+  readonly name: string
+  /** One line for the overall usage. */
+  readonly summary: string
+  /** The synopsis after `ips-depot <name>`. */
+  readonly synopsis: string
+  /** What each option does, printed under the synopsis. */
+  readonly details?: string
+  readonly options: Options
+  /** Names of the positional arguments, in order; a trailing `...` takes any number (at least one). */
+  readonly args?: readonly string[]
+  /** Options that must be given, with the value they name in the usage. */
+  readonly required?: readonly string[]
+  /** Resolves to the exit code, or to null when the command keeps running (serve). */
+  run (values: Values, args: string[]): Promise<number | null>
+}
+
+/** A usage error: printed with the command's usage, exit status 2. */
+export class UsageError extends Error {
+  constructor (message: string, readonly command?: Command) { super(message) }
+}
+
+export function usageOf (c: Command): string {
+  return `usage: ips-depot ${c.name} ${c.synopsis}\n\n${c.summary}${c.details === undefined ? '' : `\n\n${c.details}`}\n`
+}
+
+/** Parses a command's arguments; returns null when help was asked for (and printed). */
+export function parseCommand (c: Command, argv: string[]): { values: Values, args: string[] } | null {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usageOf(c))
+    return null
+  }
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: argv, options: c.options, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''), c)
+  }
+  const names = c.args ?? []
+  const variadic = names.at(-1)?.endsWith('...') === true
+  const args = parsed.positionals
+  if (args.length < names.length) throw new UsageError(`missing argument ${names[args.length]!.replace('...', '')}`, c)
+  if (!variadic && args.length > names.length) throw new UsageError(`unexpected argument '${args[names.length]!}'`, c)
+  for (const name of c.required ?? []) {
+    if (parsed.values[name] === undefined) throw new UsageError(`missing --${name}`, c)
+  }
+  return { values: parsed.values as Values, args }
+}
+
+/** The command nearest to a mistyped name (edit distance), if any is near enough. */
+export function nearest (name: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string, distance: number } | undefined
+  for (const c of candidates) {
+    const d = editDistance(name, c)
+    if (best === undefined || d < best.distance) best = { name: c, distance: d }
+  }
+  return best !== undefined && (best.distance <= Math.max(2, Math.floor(name.length / 3)) || best.name.startsWith(name)) ? best.name : undefined
+}
+
+function editDistance (a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)))
+    row = next
+  }
+  return row[b.length]!
+}

@@ -1,0 +1,226 @@
+/** Every `ips-depot` command: its usage, options and what it runs. */
+import path from 'node:path'
+import { DepotIssuer } from '../auth/depot-issuer.js'
+import { startAuthProxy } from '../auth-proxy.js'
+import { parseListen } from '../config.js'
+import { removeLogin } from '../login/credentials.js'
+import { browserLogin, clientCredentialsLogin, deviceLogin, depotLoginInfo } from '../login/oauth.js'
+import { chooseTokenSource, type TokenFlags, TokenProvider } from '../login/token-source.js'
+import { publishPackage } from '../publish-cli.js'
+import { importRepository } from '../store/import.js'
+import { addPublisher } from '../store/publish.js'
+import { rebuild } from '../store/rebuild.js'
+import type { Command, Options, Values } from './command.js'
+import { configFile, configFrom, progressPrinter, serve, withRepository } from './serve.js'
+
+const CONFIG: Options = { config: { type: 'string' }, data: { type: 'string' } }
+const CONFIG_HELP = `  --config FILE   the configuration (else $IPS_DEPOT_CONFIG, else ./depot.config.toml)
+  --data DIR      the data directory, instead of the configuration's storage.data_dir`
+const TOKEN: Options = {
+  'token-file': { type: 'string' },
+  'token-env': { type: 'string' },
+  'token-command': { type: 'string' },
+  'ci-token-file': { type: 'string' },
+  'ci-token-env': { type: 'string' }
+}
+const TOKEN_HELP = `token options (at most one; without one: the stored login for the depot, then a
+trusted-publishing exchange in GitHub Actions, then $IPS_DEPOT_TOKEN):
+  --token-file F       a file holding a depot token
+  --token-env VAR      an environment variable holding one
+  --token-command CMD  a command that prints one (run with /bin/sh -c)
+  --ci-token-file F    a CI ID token in a file, exchanged for a depot token
+  --ci-token-env VAR   a CI ID token in a variable, exchanged for a depot token`
+
+const str = (v: Values[string]): string | undefined => typeof v === 'string' ? v : undefined
+const bool = (v: Values[string]): boolean => v === true
+const configFlags = (v: Values): { config?: string, data?: string, listen?: string } => ({ config: str(v.config), data: str(v.data), listen: str(v.listen) } as never)
+
+/** Prints the source a CLI took its token from (never the token): a surprise here is a support ticket saved. */
+function tokens (depot: string, values: Values): TokenProvider {
+  const source = chooseTokenSource(depot, values as TokenFlags)
+  const what = 'login' in source ? 'the stored login' : 'exchange' in source ? 'a trusted-publishing exchange' : 'file' in source ? `the file ${source.file}` : 'env' in source ? `$${source.env}` : 'a command'
+  process.stderr.write(`ips-depot: token from ${what}\n`)
+  return new TokenProvider(source)
+}
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'serve',
+    summary: 'Serve the repository: the pkg(5) depot protocol, the REST API, and metrics if [metrics] is set.',
+    synopsis: '[--config FILE] [--listen HOST:PORT] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --listen HOST:PORT  instead of server.listen`,
+    options: { ...CONFIG, listen: { type: 'string' } },
+    async run (v) {
+      const flags = configFlags(v)
+      await serve(configFrom(flags), configFile(flags))
+      return null
+    }
+  },
+  {
+    name: 'import',
+    summary: 'Import a pkg5 file repository (version 4) without changing a byte of it.',
+    synopsis: 'DIR [--replace] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --replace       replace publishers already imported from elsewhere`,
+    options: { ...CONFIG, replace: { type: 'boolean' } },
+    args: ['DIR'],
+    async run (v, [dir]) {
+      await withRepository(configFrom(configFlags(v)), 'import', async repo => {
+        const results = await importRepository(repo, dir!, { replace: bool(v.replace), onProgress: progressPrinter() })
+        for (const r of results) console.log(r.unchanged ? `${r.name}: already imported, unchanged` : `${r.name}: ${r.packages} packages, ${r.payloads} payloads`)
+      })
+      return 0
+    }
+  },
+  {
+    name: 'rebuild',
+    summary: 'Regenerate the catalog and the search index from the catalog of record (SQLite).',
+    synopsis: '[--publisher NAME] [--catalog] [--index] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --publisher NAME  only this publisher\n  --catalog, --index  only that part (neither: both)`,
+    options: { ...CONFIG, publisher: { type: 'string' }, catalog: { type: 'boolean' }, index: { type: 'boolean' } },
+    async run (v) {
+      await withRepository(configFrom(configFlags(v)), 'rebuild', repo => {
+        // Neither flag means both, as `pkgrepo rebuild` without --no-index/--no-catalog.
+        const both = !bool(v.catalog) && !bool(v.index)
+        const done = rebuild(repo, { publisher: str(v.publisher) ?? null, catalog: both || bool(v.catalog), index: both || bool(v.index) })
+        console.log(`rebuilt ${done.join(', ')}`)
+      })
+      return 0
+    }
+  },
+  {
+    name: 'add-publisher',
+    summary: 'Create an empty publisher.',
+    synopsis: 'NAME [--default] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --default       make it the default publisher`,
+    options: { ...CONFIG, default: { type: 'boolean' } },
+    args: ['NAME'],
+    async run (v, [name]) {
+      await withRepository(configFrom(configFlags(v)), 'add-publisher', repo => {
+        addPublisher(repo, name!, bool(v.default))
+        console.log(`publisher ${name!} ready${bool(v.default) ? ' (default)' : ''}`)
+      })
+      return 0
+    }
+  },
+  {
+    name: 'login',
+    summary: 'Log in to a depot through its issuer and store the token (device flow unless told otherwise).',
+    synopsis: '--depot URL [--browser | --client-credentials] [--issuer URL]',
+    details: '  --browser             authorization code + PKCE in a browser\n  --client-credentials  a machine login: IPS_DEPOT_CLIENT_ID and IPS_DEPOT_CLIENT_SECRET\n  --issuer URL          which of the depot\'s issuers, when it has several',
+    options: { depot: { type: 'string' }, browser: { type: 'boolean' }, 'client-credentials': { type: 'boolean' }, issuer: { type: 'string' } },
+    required: ['depot'],
+    async run (v) {
+      const depot = str(v.depot)!
+      const info = await depotLoginInfo(depot, str(v.issuer))
+      const tell = (m: string): void => { process.stderr.write(m + '\n') }
+      if (bool(v['client-credentials'])) {
+        const id = process.env.IPS_DEPOT_CLIENT_ID
+        const secret = process.env.IPS_DEPOT_CLIENT_SECRET
+        if (!id || !secret) throw new Error('--client-credentials reads IPS_DEPOT_CLIENT_ID and IPS_DEPOT_CLIENT_SECRET')
+        await clientCredentialsLogin(depot, info, id, secret)
+      } else if (bool(v.browser)) {
+        await browserLogin(depot, info, url => tell(`Open this address in a browser to log in:\n${url}`))
+      } else {
+        await deviceLogin(depot, info, tell)
+      }
+      tell(`logged in to ${depot} (issuer ${info.issuer})`)
+      return 0
+    }
+  },
+  {
+    name: 'logout',
+    summary: 'Forget the stored login for a depot.',
+    synopsis: '--depot URL',
+    options: { depot: { type: 'string' } },
+    required: ['depot'],
+    async run (v) {
+      const depot = str(v.depot)!
+      console.log(removeLogin(depot) ? `logged out of ${depot}` : `not logged in to ${depot}`)
+      return 0
+    }
+  },
+  {
+    name: 'whoami',
+    summary: 'Show the identity a depot sees in your token, and what it grants.',
+    synopsis: '--depot URL [TOKEN OPTION]',
+    details: TOKEN_HELP,
+    options: { depot: { type: 'string' }, ...TOKEN },
+    required: ['depot'],
+    async run (v) {
+      const depot = str(v.depot)!
+      const token = await tokens(depot, v).token()
+      const res = await fetch(new URL('/api/v1/whoami', depot), { headers: { authorization: `Bearer ${token}` } })
+      const body = await res.json() as { detail?: string, subject?: string, issuer?: string, admin?: boolean, publishers?: Record<string, string[]> }
+      if (!res.ok) throw new Error(`whoami refused (${res.status}): ${body.detail ?? ''}`)
+      console.log(`${body.subject} (issuer ${body.issuer})${body.admin ? ', admin' : ''}`)
+      for (const [pub, actions] of Object.entries(body.publishers ?? {})) console.log(`  ${pub}: ${actions.join(', ')}`)
+      if (Object.keys(body.publishers ?? {}).length === 0) console.log('  no publisher is granted to this identity')
+      return 0
+    }
+  },
+  {
+    name: 'publish',
+    summary: 'Publish a pkgsend-style manifest and its payloads over the REST API.',
+    synopsis: '--depot URL --publisher NAME [-d DIR]... MANIFEST [TOKEN OPTION]',
+    details: `  -d DIR          where the manifest's file paths are found (repeatable)\n${TOKEN_HELP}`,
+    options: { depot: { type: 'string' }, publisher: { type: 'string' }, d: { type: 'string', multiple: true, short: 'd' }, ...TOKEN },
+    args: ['MANIFEST'],
+    required: ['depot', 'publisher'],
+    async run (v, [manifest]) {
+      const depot = str(v.depot)!
+      const fmri = await publishPackage({ depot, publisher: str(v.publisher)!, manifest: manifest!, protoDirs: (v.d as string[] | undefined) ?? [], tokens: tokens(depot, v) })
+      console.log(`PUBLISHED\n${fmri}`)
+      return 0
+    }
+  },
+  {
+    name: 'auth-proxy',
+    summary: 'A loopback proxy that adds your token to every request, for the stock pkgsend and pkgrecv.',
+    synopsis: '--upstream URL [--listen 127.0.0.1:PORT] [TOKEN OPTION]',
+    details: `  --listen HOST:PORT  loopback only; 127.0.0.1:10081 unless given\n${TOKEN_HELP}`,
+    options: { upstream: { type: 'string' }, listen: { type: 'string' }, ...TOKEN },
+    required: ['upstream'],
+    async run (v) {
+      const upstream = str(v.upstream)!
+      const listen = parseListen(str(v.listen) ?? '127.0.0.1:10081', '--listen')
+      // The proxy adds a publisher's token to whatever reaches it: never listen beyond loopback.
+      if (!['127.0.0.1', '::1', 'localhost'].includes(listen.host)) throw new Error('auth-proxy listens on loopback only')
+      const server = await startAuthProxy(new URL(upstream), tokens(upstream, v), listen)
+      const addr = server.address() as { port: number }
+      console.log(`auth-proxy listening at http://${listen.host}:${addr.port}/ -> ${upstream}`)
+      process.once('SIGINT', () => server.close())
+      process.once('SIGTERM', () => server.close())
+      return null
+    }
+  },
+  {
+    name: 'keys',
+    summary: 'Manage the signing keys of the depot\'s own tokens: `keys rotate` adds one and removes retired ones.',
+    synopsis: 'rotate [--config FILE] [--data DIR]',
+    details: CONFIG_HELP,
+    options: CONFIG,
+    args: ['rotate'],
+    async run (v, [sub]) {
+      if (sub !== 'rotate') throw new Error(`unknown keys subcommand '${sub!}': the one there is, is rotate`)
+      const cfg = configFrom(configFlags(v))
+      const t = cfg.auth?.tokens
+      if (!t) throw new Error('[auth.tokens] is not configured: the depot issues no tokens of its own')
+      const key = await new DepotIssuer(t, cfg.auth!.resource, path.join(cfg.storage.dataDir, 'keys')).store.rotate(t.algorithm)
+      console.log(`new signing key ${key.kid} (${key.alg}); keys older than its predecessor's last tokens were removed`)
+      return 0
+    }
+  },
+  {
+    name: 'check-config',
+    summary: 'Check the configuration and say where the depot would listen and keep its data.',
+    synopsis: '[--config FILE]',
+    details: '  --config FILE   the configuration (else $IPS_DEPOT_CONFIG, else ./depot.config.toml)',
+    options: { config: { type: 'string' } },
+    async run (v) {
+      const flags = configFlags(v)
+      const cfg = configFrom(flags)
+      console.log(`configuration OK (${configFile(flags)}): listen ${cfg.server.host}:${cfg.server.port}, data ${cfg.storage.dataDir}`)
+      return 0
+    }
+  }
+]

@@ -1,0 +1,64 @@
+/**
+ * /healthz, /readyz and /readyz/write over a socket: what a load balancer
+ * or an orchestrator asks, and what it is told when something is wrong.
+ */
+import fs from 'node:fs'
+import t from 'tap'
+import { startDepot } from '../helpers/depot.js'
+import { request } from '../helpers/http.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
+
+const json = (body: Buffer): { status: string, checks: Record<string, string> } => JSON.parse(body.toString()) as never
+
+t.test('a read-only depot: alive, ready for reads, and says why it takes no writes', async t => {
+  const depot = await startDepot()
+  t.teardown(() => depot.close())
+  const alive = await request(depot.port, 'GET', '/healthz')
+  t.equal(alive.status, 200)
+  t.same(JSON.parse(alive.body.toString()), { status: 'alive' })
+  t.equal(alive.headers['cache-control'], 'no-store')
+  const ready = await request(depot.port, 'GET', '/readyz')
+  t.equal(ready.status, 200)
+  t.same(json(ready.body), { status: 'ready', checks: { database: 'ok', 'catalog:test': 'ok', 'catalog:example.org': 'ok', payloads: 'ok' } })
+  const writes = await request(depot.port, 'GET', '/readyz/write')
+  t.equal(writes.status, 503)
+  t.match(json(writes.body).checks, { publishing: /^off: no \[auth\] section/, database: 'ok', payloads: 'ok' })
+})
+
+t.test('write readiness follows the issuer and the database lock; read readiness the payload store', async t => {
+  const { depot, issuer } = await startPublishingDepot(t, { publishers: [['test', true]] })
+  const writes = async (): Promise<{ status: number, checks: Record<string, string> }> => {
+    const res = await request(depot.port, 'GET', '/readyz/write')
+    return { status: res.status, checks: json(res.body).checks }
+  }
+  t.same(await writes(), { status: 200, checks: { database: 'ok', payloads: 'ok', [`issuer:${issuer.url}`]: 'ok' } }, 'issuer reachable: ready for writes')
+
+  const { default: Database } = await import('better-sqlite3')
+  const other = new Database(`${depot.dataDir}/depot.sqlite`)
+  t.teardown(() => { if (other.open) other.close() })
+  other.exec('BEGIN IMMEDIATE')
+  const locked = await writes()
+  t.equal(locked.status, 503, 'another writer holds the database')
+  t.match(locked.checks.database, /locked|busy/i)
+  other.exec('ROLLBACK')
+  other.close()
+  t.equal((await writes()).status, 200, 'and ready again once it lets go')
+
+  await issuer.close()
+  const strict = await startPublishingDepot(t, { publishers: [['test', true]] })
+  await strict.issuer.close()
+  const down = await request(strict.depot.port, 'GET', '/readyz/write')
+  t.equal(down.status, 503, 'an issuer whose keys cannot be had: not ready for writes')
+  t.match(json(down.body).checks[`issuer:${strict.issuer.url}`], /unreachable/)
+  t.equal((await request(strict.depot.port, 'GET', '/readyz')).status, 200, 'reads are ready all the same')
+
+  // A payload store gone (an unmounted volume): not ready for reads.
+  const root = strict.depot.repo.payloads.root
+  fs.renameSync(root, `${root}.away`)
+  t.teardown(() => { if (fs.existsSync(`${root}.away`)) fs.renameSync(`${root}.away`, root) })
+  const unreadable = await request(strict.depot.port, 'GET', '/readyz')
+  t.equal(unreadable.status, 503, 'a payload store the depot cannot read')
+  t.match(json(unreadable.body), { status: 'not ready', checks: { payloads: /ENOENT/, database: 'ok' } })
+  fs.renameSync(`${root}.away`, root)
+  t.equal((await request(strict.depot.port, 'GET', '/readyz')).status, 200, 'ready again once it is back')
+})
