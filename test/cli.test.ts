@@ -118,3 +118,70 @@ t.test('SIGTERM: no new connections, the request in flight is finished, the data
   const again = await spawnServe(t, ['--config', config])
   t.equal((await request(again.port, 'GET', `/test/file/0/${hash}`)).status, 200, 'the package published across the signal is there after a restart')
 })
+
+t.test('--help and -h on every command print its usage to stdout; --version; mistakes are named', async t => {
+  const { runCli } = await import('./helpers/cli.js')
+  const overview = await runCli(['--help'])
+  t.equal(overview.code, 0)
+  const names = [...overview.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map(m => m[1]!)
+  t.ok(names.length >= 11, `the overview lists the commands: ${names.join(' ')}`)
+  for (const flag of ['--help', '-h']) {
+    const answers = await Promise.all(names.map(async name => await runCli([name, flag])))
+    for (const [i, r] of answers.entries()) {
+      t.equal(r.code, 0, `${names[i]!} ${flag}: exit 0`)
+      t.match(r.stdout, new RegExp(`^usage: ips-depot ${names[i]!} `), `${names[i]!} ${flag}: its usage on stdout`)
+    }
+  }
+  const version = await runCli(['--version'])
+  t.equal(version.stdout, `ips-depot ${(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`)
+  const typo = await runCli(['serv'])
+  t.equal(typo.code, 2)
+  t.match(typo.stderr, /unknown command 'serv'; did you mean 'serve'\?/)
+  const missing = await runCli(['import'])
+  t.equal(missing.code, 2)
+  t.match(missing.stderr, /^ips-depot import: missing argument DIR\n\nusage: ips-depot import DIR/)
+  const noDepot = await runCli(['whoami'])
+  t.match(noDepot.stderr, /^ips-depot whoami: missing --depot/)
+  const unknownOption = await runCli(['rebuild', '--bogus'])
+  t.equal(unknownOption.code, 2)
+  t.match(unknownOption.stderr, /Unknown option '--bogus'/)
+})
+
+t.test('the configuration is found through --config, then $IPS_DEPOT_CONFIG, then ./depot.config.toml', async t => {
+  const { spawnSync: run } = await import('node:child_process')
+  const dir = tempDir()
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const check = (env: Record<string, string>, args: string[] = []): ReturnType<typeof run> =>
+    run(process.execPath, [CLI, 'check-config', ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, IPS_DEPOT_CONFIG: '', ...env } })
+  const { IPS_DEPOT_CONFIG: _unset, ...clean } = process.env
+  const none = run(process.execPath, [CLI, 'check-config'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: clean })
+  t.equal(none.status, 1)
+  t.match(none.stderr, /no configuration: give --config FILE, set IPS_DEPOT_CONFIG, or put depot\.config\.toml in /)
+  const shipped = path.join(ROOT, 'depot.config.toml')
+  t.match(check({ IPS_DEPOT_CONFIG: shipped }).stdout, new RegExp(`configuration OK \\(${shipped}\\)`), '$IPS_DEPOT_CONFIG')
+  fs.writeFileSync(path.join(dir, 'depot.config.toml'), fs.readFileSync(shipped, 'utf8').replace('127.0.0.1:10000', '127.0.0.1:10002'))
+  const { IPS_DEPOT_CONFIG: _gone, ...cwdOnly } = process.env
+  const local = run(process.execPath, [CLI, 'check-config'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: cwdOnly })
+  t.match(local.stdout, /listen 127\.0\.0\.1:10002/, './depot.config.toml')
+  t.match(check({ IPS_DEPOT_CONFIG: shipped }, ['--config', path.join(dir, 'depot.config.toml')]).stdout, /listen 127\.0\.0\.1:10002/, '--config before $IPS_DEPOT_CONFIG')
+})
+
+t.test('the CLI reaches a depot on the default port (10080 was one that fetch refuses)', async t => {
+  const { spawn } = await import('node:child_process')
+  const { runCli } = await import('./helpers/cli.js')
+  const data = tempDir()
+  t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
+  // The shipped configuration as it is, listen address included.
+  const child = spawn(process.execPath, [CLI, 'serve', '--data', data], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  t.teardown(async () => { child.kill('SIGKILL'); await exited })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out); if (m) resolve(m[1]!) })
+    child.once('exit', code => { reject(new Error(`serve exited with ${code} (is the default port taken?)`)) })
+  })
+  t.equal(url, 'http://127.0.0.1:10000')
+  const who = await runCli(['whoami', '--depot', url, '--token-env', 'SOME_TOKEN'], { ...process.env, SOME_TOKEN: 'x' })
+  t.notMatch(who.stderr, /fetch failed/)
+  t.match(who.stderr, /whoami refused \(404\)/, 'an answer from the depot (it has no [auth]: no whoami)')
+})

@@ -83,7 +83,7 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
     publishing: cfg.auth === null ? 'off (no [auth]: read-only)' : 'on',
     issuers: cfg.auth?.issuers.map(i => i.issuer) ?? []
   }, `ips-depot ${VERSION} starting`)
-  const metrics = cfg.metrics === null ? null : await startMetricsServer(app, cfg.metrics.listen)
+  let metrics: Awaited<ReturnType<typeof startMetricsServer>> | null = null
   const close = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down: no new connections; finishing the requests in flight')
     await metrics?.close()
@@ -96,4 +96,5 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   process.once('SIGINT', () => { void close('SIGINT') })
   process.once('SIGTERM', () => { void close('SIGTERM') })
   await app.listen({ host: cfg.server.host, port: cfg.server.port })
+  if (cfg.metrics !== null) metrics = await startMetricsServer(app, cfg.metrics.listen)
 }

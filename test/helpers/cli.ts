@@ -65,7 +65,7 @@ export async function spawnServe (t: Test, args: readonly string[], nodeArgs: re
   child.stderr.on('data', (c: Buffer) => { err += c.toString() })
   const port = await new Promise<number>((resolve, reject) => {
     const seen = (): void => {
-      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
       if (m) { child.stdout.off('data', seen); resolve(Number(m[1])) }
     }
     child.stdout.on('data', seen)

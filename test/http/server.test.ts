@@ -45,3 +45,20 @@ t.test('server.trust_proxy decides whose address the log shows; one line per req
     t.ok(requests.every(l => l.ua === 'pkg/test' && typeof l.ms === 'number'), 'with user agent and time')
   }
 })
+
+t.test('an incoming X-Request-Id is kept when well formed; secrets in the query never reach the log', async t => {
+  const lines: string[] = []
+  const depot = await startDepot({ log: { write: (l: string) => { lines.push(l) } } })
+  t.teardown(() => depot.close())
+  const kept = await request(depot.port, 'GET', '/versions/0/', { 'X-Request-Id': 'lb-7f3a:42' })
+  t.equal(kept.headers['x-request-id'], 'lb-7f3a:42', 'answered with the id the proxy sent')
+  for (const bad of ['two words', 'x'.repeat(129), '<script>']) {
+    const fresh = await request(depot.port, 'GET', '/versions/0/', { 'X-Request-Id': bad })
+    t.match(fresh.headers['x-request-id'], /^[0-9a-f-]{36}$/, `${JSON.stringify(bad.slice(0, 20))}: replaced by a fresh id`)
+  }
+  await request(depot.port, 'GET', '/versions/0/?token=SECRET1&access_token=SECRET2&code=SECRET3&client_secret=SECRET4&id_token=SECRET5&page=2')
+  const log = lines.join('')
+  t.match(log, /"reqId":"lb-7f3a:42"/, 'the log line carries it')
+  t.notMatch(log, /SECRET/, 'no secret in any line')
+  t.match(log, /\?token=\[redacted\]&access_token=\[redacted\]&code=\[redacted\]&client_secret=\[redacted\]&id_token=\[redacted\]&page=2/)
+})
