@@ -5,7 +5,8 @@
  */
 import { ConfigError } from './errors.js'
 import { COMMANDS } from './cli/commands.js'
-import { nearest, parseCommand, UsageError, usageOf } from './cli/command.js'
+import { parseCommand, UsageError, usageOf } from './cli/command.js'
+import { nearest } from './nearest.js'
 import { VERSION } from './version.js'
 
 function overview (): string {

@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { ConfigError } from './errors.js'
+import { nearest } from './nearest.js'
 
 export interface DepotConfig {
   readonly server: {
@@ -118,15 +119,18 @@ type Table = Record<string, unknown>
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 class Reader {
-  constructor (readonly table: Table, private readonly prefix: string) {}
+  /** Problems found so far, shared by every reader of one file: all are reported at once. */
+  constructor (readonly table: Table, private readonly prefix: string, readonly problems: ConfigError[] = []) {}
   private readonly seen = new Set<string>()
 
   private key (k: string): string { return this.prefix ? `${this.prefix}.${k}` : k }
 
+  private problem (k: string, message: string): void { this.problems.push(new ConfigError(this.key(k), message)) }
+
   private get (k: string, required: boolean): unknown {
     this.seen.add(k)
     const v = this.table[k]
-    if (v === undefined && required) throw new ConfigError(this.key(k), 'is required')
+    if (v === undefined && required) this.problem(k, 'is required')
     return v
   }
 
@@ -134,33 +138,37 @@ class Reader {
   string (k: string, optional: true): string | null
   string (k: string, optional = false): string | null {
     const v = this.get(k, !optional)
-    if (v === undefined) return null
-    if (typeof v !== 'string' || v === '') throw new ConfigError(this.key(k), 'must be a non-empty string')
+    if (v === undefined) return optional ? null : ''
+    if (typeof v !== 'string' || v === '') { this.problem(k, 'must be a non-empty string'); return optional ? null : '' }
     return v
   }
 
   int (k: string, min: number, max: number): number {
     const v = this.get(k, true)
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(this.key(k), `must be an integer from ${min} to ${max}`)
+    if (v === undefined) return min
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) { this.problem(k, `must be an integer from ${min} to ${max}`); return min }
     return v
   }
 
   bool (k: string): boolean {
     const v = this.get(k, true)
-    if (typeof v !== 'boolean') throw new ConfigError(this.key(k), 'must be true or false')
+    if (v === undefined) return false
+    if (typeof v !== 'boolean') { this.problem(k, 'must be true or false'); return false }
     return v
   }
 
   oneOf<T extends string> (k: string, values: readonly T[]): T {
     const v = this.get(k, true)
-    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw new ConfigError(this.key(k), `must be one of ${values.join(', ')}`)
+    if (v === undefined) return values[0]!
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) { this.problem(k, `must be one of ${values.join(', ')}`); return values[0]! }
     return v as T
   }
 
   section (k: string): Reader {
     const v = this.get(k, true)
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(this.key(k), 'must be a table')
-    return new Reader(v as Table, this.key(k))
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) this.problem(k, 'must be a table')
+    // A missing or broken section still reads as empty, so that its own missing keys are reported too.
+    return new Reader(typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Table : {}, this.key(k), this.problems)
   }
 
   optionalSection (k: string): Reader | null {
@@ -179,16 +187,16 @@ class Reader {
     const v = this.get(k, !opts.optional)
     if (v === undefined) return []
     const list = typeof v === 'string' ? [v] : v
-    if (!Array.isArray(list) || !list.every(x => typeof x === 'string' && x !== '')) throw new ConfigError(this.key(k), 'must be a string or a list of non-empty strings')
-    if (opts.nonEmpty && list.length === 0) throw new ConfigError(this.key(k), 'must not be empty')
+    if (!Array.isArray(list) || !list.every(x => typeof x === 'string' && x !== '')) { this.problem(k, 'must be a string or a list of non-empty strings'); return [] }
+    if (opts.nonEmpty && list.length === 0) this.problem(k, 'must not be empty')
     return list as string[]
   }
 
   tables (k: string): Reader[] {
     const v = this.get(k, false)
     if (v === undefined) return []
-    if (!Array.isArray(v) || !v.every(x => typeof x === 'object' && x !== null && !Array.isArray(x))) throw new ConfigError(this.key(k), 'must be a list of tables ([[…]])')
-    return v.map((x, i) => new Reader(x as Table, `${this.key(k)}[${i}]`))
+    if (!Array.isArray(v) || !v.every(x => typeof x === 'object' && x !== null && !Array.isArray(x))) { this.problem(k, 'must be a list of tables ([[…]])'); return [] }
+    return v.map((x, i) => new Reader(x as Table, `${this.key(k)}[${i}]`, this.problems))
   }
 
   stringMap (k: string): Record<string, string> {
@@ -204,7 +212,12 @@ class Reader {
 
   /** Every key must have been read: anything else is a typo or an unsupported option. */
   done (): void {
-    for (const k of Object.keys(this.table)) if (!this.seen.has(k)) throw new ConfigError(this.key(k), 'is not a known setting')
+    const missing = [...this.seen].filter(k => this.table[k] === undefined)
+    for (const k of Object.keys(this.table)) {
+      if (this.seen.has(k)) continue
+      const near = nearest(k, missing)
+      this.problem(k, `is not a known setting${near === undefined ? '' : ` (did you mean ${near}?)`}`)
+    }
   }
 }
 
@@ -223,8 +236,29 @@ export function parseConfig (text: string, baseDir: string): DepotConfig {
     throw new ConfigError('(file)', `not valid TOML: ${(err as Error).message}`)
   }
   const root = new Reader(doc, '')
+  let config: DepotConfig
+  try {
+    config = readConfig(root, baseDir)
+  } catch (err) {
+    // A check that cannot go on stops the reading: reported with everything found before it.
+    if (err instanceof ConfigError && root.problems.length > 0) throw new ConfigProblems([...root.problems, err])
+    throw err
+  }
+  if (root.problems.length > 0) throw root.problems.length === 1 ? root.problems[0]! : new ConfigProblems(root.problems)
+  return config
+}
+
+/** Several problems in one file: each on a line of its own, the first as a single problem would be. */
+class ConfigProblems extends ConfigError {
+  constructor (problems: readonly ConfigError[]) {
+    super(problems[0]!.key, `${problems[0]!.message.slice(problems[0]!.key.length + 2)}\n${problems.slice(1).map(p => `  ${p.message}`).join('\n')}`)
+  }
+}
+
+function readConfig (root: Reader, baseDir: string): DepotConfig {
   const server = root.section('server')
-  const listen = parseListen(server.string('listen'))
+  const listenText = server.string('listen')
+  const listen = listenText === '' ? { host: '', port: 0 } : parseListen(listenText)
   const cfgServer = {
     ...listen,
     bodyLimit: server.int('body_limit', 1024, 64 * 1024 ** 3),

@@ -34,6 +34,14 @@ t.test('check-config names the bad key and exits non-zero', async t => {
   const good = spawnSync(process.execPath, [CLI, 'check-config', '--config', path.join(ROOT, 'depot.config.toml')], { encoding: 'utf8', timeout: 60_000 })
   t.equal(good.status, 0)
   t.match(good.stdout, /configuration OK/)
+  // Beyond the file: a data directory the depot could not write, a seed repository that is not there.
+  fs.writeFileSync(path.join(dir, 'a-file'), '')
+  fs.writeFileSync(cfg, fs.readFileSync(path.join(ROOT, 'depot.config.toml'), 'utf8')
+    .replace('data_dir = "data"', 'data_dir = "a-file/data"').replace('seed_repository = "fixtures/repo"', 'seed_repository = "no/such/repo"'))
+  const paths = spawnSync(process.execPath, [CLI, 'check-config', '--config', cfg], { encoding: 'utf8', timeout: 60_000 })
+  t.equal(paths.status, 1)
+  t.match(paths.stderr, `storage.data_dir: ${path.join(dir, 'a-file/data')} cannot be written (${path.join(dir, 'a-file')} is not a directory)`)
+  t.match(paths.stderr, `storage.seed_repository: ${path.join(dir, 'no/such/repo')} is not a pkg5 repository`)
 })
 
 t.test('import reports what it imported, then that nothing changed', async t => {
@@ -159,7 +167,7 @@ t.test('the configuration is found through --config, then $IPS_DEPOT_CONFIG, the
   t.match(none.stderr, /no configuration: give --config FILE, set IPS_DEPOT_CONFIG, or put depot\.config\.toml in /)
   const shipped = path.join(ROOT, 'depot.config.toml')
   t.match(check({ IPS_DEPOT_CONFIG: shipped }).stdout, new RegExp(`configuration OK \\(${shipped}\\)`), '$IPS_DEPOT_CONFIG')
-  fs.writeFileSync(path.join(dir, 'depot.config.toml'), fs.readFileSync(shipped, 'utf8').replace('127.0.0.1:10000', '127.0.0.1:10002'))
+  fs.writeFileSync(path.join(dir, 'depot.config.toml'), fs.readFileSync(shipped, 'utf8').replace('127.0.0.1:10000', '127.0.0.1:10002').replace('seed_repository = "fixtures/repo"', ''))
   const { IPS_DEPOT_CONFIG: _gone, ...cwdOnly } = process.env
   const local = run(process.execPath, [CLI, 'check-config'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: cwdOnly })
   t.match(local.stdout, /listen 127\.0\.0\.1:10002/, './depot.config.toml')
@@ -184,4 +192,17 @@ t.test('the CLI reaches a depot on the default port (10080 was one that fetch re
   const who = await runCli(['whoami', '--depot', url, '--token-env', 'SOME_TOKEN'], { ...process.env, SOME_TOKEN: 'x' })
   t.notMatch(who.stderr, /fetch failed/)
   t.match(who.stderr, /whoami refused \(404\)/, 'an answer from the depot (it has no [auth]: no whoami)')
+})
+
+t.test('an error that involves a file names the file and why', async t => {
+  const { runCli } = await import('./helpers/cli.js')
+  const dir = tempDir()
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(dir, 'data', 'depot.sqlite'), { recursive: true })
+  const r = await runCli(['rebuild', '--data', path.join(dir, 'data')])
+  t.equal(r.code, 1)
+  t.equal(r.stderr, `ips-depot: cannot open the database ${path.join(dir, 'data', 'depot.sqlite')}: unable to open database file (${path.join(dir, 'data', 'depot.sqlite')} is a directory)\n`)
+  fs.writeFileSync(path.join(dir, 'plain'), '')
+  const notDir = await runCli(['rebuild', '--data', path.join(dir, 'plain', 'data')])
+  t.match(notDir.stderr, new RegExp(`ENOTDIR: not a directory, mkdir '${path.join(dir, 'plain', 'data')}'`))
 })

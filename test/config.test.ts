@@ -80,3 +80,29 @@ t.test('[auth.tokens] and login keys: validated at start, naming the key', async
   ]
   for (const [text, message] of cases) t.throws(() => parseConfig(text, ROOT), { message, code: 'ERR_CONFIG' }, String(message))
 })
+
+t.test('every problem of a file is reported at once; a misspelt key is named, with the key it was meant to be', async t => {
+  const broken = good
+    .replace('body_limit = 536870912', 'bodylimit = 536870912')
+    .replace('trust_proxy = false', 'trust_proxy = "no"')
+    .replace('level = "info"', 'level = "loud"')
+  let message = ''
+  try { parseConfig(broken, ROOT) } catch (err) { message = (err as Error).message }
+  t.match(message, /^server\.body_limit: is required\n/, 'the first problem as a single one would be')
+  t.match(message, /\n {2}server\.trust_proxy: must be true or false/)
+  t.match(message, /\n {2}server\.bodylimit: is not a known setting \(did you mean body_limit\?\)/)
+  t.match(message, /\n {2}log\.level: must be one of/)
+  t.equal(message.split('\n').length, 4, 'four problems, four lines')
+})
+
+t.test('every configuration example in the README parses as printed', async t => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const examples = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map(m => m[1]!.replace(/^ {3}/gm, ''))
+  // A whole [auth] section stands on its own beside the shipped file; the fragments (an issuer, a
+  // binding) are what the README tells a reader to add to one, so they are read together.
+  const whole = examples.filter(e => /^\[auth\]$/m.test(e))
+  const fragments = examples.filter(e => !whole.includes(e))
+  t.ok(whole.length >= 1 && fragments.length >= 1, `${whole.length} whole [auth] sections, ${fragments.length} fragments`)
+  for (const [i, example] of whole.entries()) t.doesNotThrow(() => parseConfig(`${good}\n${example}`, ROOT), `[auth] example ${i + 1}`)
+  t.doesNotThrow(() => parseConfig(`${good}\n[auth]\nresource = "https://depot.example.org"\n${fragments.join('\n')}`, ROOT), 'the fragments, added to an [auth] section')
+})

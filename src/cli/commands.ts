@@ -1,8 +1,10 @@
 /** Every `ips-depot` command: its usage, options and what it runs. */
+import fs from 'node:fs'
 import path from 'node:path'
 import { DepotIssuer } from '../auth/depot-issuer.js'
 import { startAuthProxy } from '../auth-proxy.js'
-import { parseListen } from '../config.js'
+import { type DepotConfig, parseListen } from '../config.js'
+import { ConfigError } from '../errors.js'
 import { removeLogin } from '../login/credentials.js'
 import { browserLogin, clientCredentialsLogin, deviceLogin, depotLoginInfo } from '../login/oauth.js'
 import { chooseTokenSource, type TokenFlags, TokenProvider } from '../login/token-source.js'
@@ -30,6 +32,25 @@ trusted-publishing exchange in GitHub Actions, then $IPS_DEPOT_TOKEN):
   --token-command CMD  a command that prints one (run with /bin/sh -c)
   --ci-token-file F    a CI ID token in a file, exchanged for a depot token
   --ci-token-env VAR   a CI ID token in a variable, exchanged for a depot token`
+
+/** What check-config sees beyond the file itself: a data directory the depot can write, a seed repository that exists. */
+function checkPaths (cfg: DepotConfig): string[] {
+  const problems: string[] = []
+  const { dataDir, seedRepository } = cfg.storage
+  // The data directory, or the nearest existing directory it would be created in.
+  let dir = dataDir
+  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir)
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`)
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK)
+  } catch (err) {
+    problems.push(`storage.data_dir: ${dataDir} cannot be written (${(err as NodeJS.ErrnoException).code === undefined ? (err as Error).message : `${dir}: ${(err as NodeJS.ErrnoException).code!}`})`)
+  }
+  if (seedRepository !== null && !fs.existsSync(path.join(seedRepository, 'pkg5.repository'))) {
+    problems.push(`storage.seed_repository: ${seedRepository} is not a pkg5 repository (no pkg5.repository file)`)
+  }
+  return problems
+}
 
 const str = (v: Values[string]): string | undefined => typeof v === 'string' ? v : undefined
 const bool = (v: Values[string]): boolean => v === true
@@ -219,6 +240,8 @@ export const COMMANDS: readonly Command[] = [
     async run (v) {
       const flags = configFlags(v)
       const cfg = configFrom(flags)
+      const problems = checkPaths(cfg)
+      if (problems.length > 0) throw new ConfigError('storage', problems.join('\n  '))
       console.log(`configuration OK (${configFile(flags)}): listen ${cfg.server.host}:${cfg.server.port}, data ${cfg.storage.dataDir}`)
       return 0
     }

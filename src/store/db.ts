@@ -24,14 +24,33 @@ const SCHEMA_DIR = findSchemaDir()
 
 /** `busyTimeoutMs`: how long a write waits for another connection's, blocking its thread meanwhile. */
 export function openDatabase (file: string, opts: { readonly?: boolean, busyTimeoutMs?: number } = {}): Db {
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const db = new Database(file, { readonly: opts.readonly ?? false })
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
-  db.pragma('foreign_keys = ON')
-  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`)
-  if (!opts.readonly) migrate(db)
-  return db
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    const db = new Database(file, { readonly: opts.readonly ?? false })
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`)
+    if (!opts.readonly) migrate(db)
+    return db
+  } catch (err) {
+    throw new Error(`cannot open the database ${file}: ${(err as Error).message}${osReason(file, opts.readonly !== true)}`)
+  }
+}
+
+/** SQLite says "unable to open database file" or "readonly database" without saying why: ask the file system. */
+function osReason (file: string, write: boolean): string {
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() === true) return ` (${file} is a directory)`
+  for (const target of [file, path.dirname(file)]) {
+    try {
+      fs.accessSync(target, write ? fs.constants.R_OK | fs.constants.W_OK : fs.constants.R_OK)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' && target === file) continue
+      return ` (${target}: ${code ?? (err as Error).message})`
+    }
+  }
+  return ''
 }
 
 function migrate (db: Db): void {
