@@ -9,6 +9,8 @@ import { removeLogin } from '../login/credentials.js'
 import { browserLogin, clientCredentialsLogin, deviceLogin, depotLoginInfo } from '../login/oauth.js'
 import { chooseTokenSource, type TokenFlags, TokenProvider } from '../login/token-source.js'
 import { publishPackage } from '../publish-cli.js'
+import { backup, restore } from '../store/backup.js'
+import { DataDirLock } from '../store/data-lock.js'
 import { importRepository } from '../store/import.js'
 import { addPublisher } from '../store/publish.js'
 import { rebuild } from '../store/rebuild.js'
@@ -228,6 +230,40 @@ export const COMMANDS: readonly Command[] = [
       if (!t) throw new Error('[auth.tokens] is not configured: the depot issues no tokens of its own')
       const key = await new DepotIssuer(t, cfg.auth!.resource, path.join(cfg.storage.dataDir, 'keys')).store.rotate(t.algorithm)
       console.log(`new signing key ${key.kid} (${key.alg}); keys older than its predecessor's last tokens were removed`)
+      return 0
+    }
+  },
+  {
+    name: 'backup',
+    summary: 'Copy the repository into DEST while the depot serves and publishes: a consistent snapshot of the catalog of record, and the payloads DEST lacks.',
+    synopsis: 'DEST [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n\nBacking up into the same DEST again copies only the payloads published since.`,
+    options: CONFIG,
+    args: ['DEST'],
+    async run (v, [dest]) {
+      const cfg = configFrom(configFlags(v))
+      const r = backup(cfg.storage.dataDir, path.resolve(dest!))
+      console.log(`backed up ${cfg.storage.dataDir} into ${path.resolve(dest!)}: database ${r.databaseBytes} bytes, ${r.copied} payloads copied, ${r.present} already there`)
+      if (r.missing.length > 0) throw new Error(`${r.missing.length} payloads the catalog references are missing from ${cfg.storage.dataDir}: ${r.missing.slice(0, 5).join(', ')}`)
+      return 0
+    }
+  },
+  {
+    name: 'restore',
+    summary: 'Bring a backup back into an empty data directory (the depot must not be running on it).',
+    synopsis: 'SRC [--config FILE] [--data DIR]',
+    details: CONFIG_HELP,
+    options: CONFIG,
+    args: ['SRC'],
+    async run (v, [src]) {
+      const cfg = configFrom(configFlags(v))
+      const lock = DataDirLock.acquire(cfg.storage.dataDir, 'restore')
+      let r: ReturnType<typeof restore>
+      try { r = restore(path.resolve(src!), cfg.storage.dataDir) } finally { lock.release() }
+      // Opening it applies the schema migrations a backup from an older version needs.
+      await withRepository(cfg, 'restore', () => {})
+      console.log(`restored ${path.resolve(src!)} into ${cfg.storage.dataDir}: database ${r.databaseBytes} bytes, ${r.copied} payloads`)
+      if (r.missing.length > 0) throw new Error(`${r.missing.length} payloads the catalog references are missing from the backup: ${r.missing.slice(0, 5).join(', ')}`)
       return 0
     }
   },

@@ -4,6 +4,7 @@
  * counts, manifest signatures, and update-log replay.
  */
 import { createHash } from 'node:crypto'
+import zlib from 'node:zlib'
 import { canonicalJson, type JsonValue } from '../../src/ips/canonical-json.js'
 import { compareVersionStrings } from '../../src/ips/catalog.js'
 import { parseCatalogTime } from '../../src/ips/timestamp.js'
@@ -84,4 +85,26 @@ export function applyUpdates (parts: Map<string, Part>, logs: Obj[], publisher: 
 /** The signature a part would have with this content, as catalog.attrs lists it. */
 export function partSignature (publisher: string, part: Part): string {
   return sha1(canonicalJson(Object.keys(part).length === 0 ? {} : { [publisher]: part }) + '\n')
+}
+
+/**
+ * What is wrong with a listed package, as the client would find it: its
+ * manifest must match the catalog's signature-sha-1, and each payload must
+ * match its chash (the stored gzip) and its hash (the content). Undefined
+ * when nothing is.
+ */
+export async function packageProblem (port: number, pub: string, stem: string, version: string, signature: string): Promise<string | undefined> {
+  const m = await request(port, 'GET', `/${pub}/manifest/0/${encodeURIComponent(stem)}@${encodeURIComponent(version)}`)
+  if (m.status !== 200) return `its manifest answers ${m.status}`
+  if (sha1(m.body) !== signature) return 'its manifest does not match the catalog\'s signature-sha-1'
+  const payloads = m.body.toString().split('\n').filter(l => /^(file|license) /.test(l))
+  for (const line of payloads) {
+    const hash = line.split(' ')[1]!
+    const chash = /\bchash=([0-9a-f]{40})\b/.exec(line)?.[1]
+    const f = await request(port, 'GET', `/${pub}/file/0/${hash}`)
+    if (f.status !== 200) return `payload ${hash} answers ${f.status}`
+    if (sha1(f.body) !== chash) return `payload ${hash} does not match its chash`
+    if (sha1(zlib.gunzipSync(f.body)) !== hash) return `payload ${hash} does not decompress to its hash`
+  }
+  return undefined
 }

@@ -10,9 +10,8 @@
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
-import { fetchCatalog, partOf } from '../helpers/client-catalog.js'
+import { fetchCatalog, packageProblem, partOf } from '../helpers/client-catalog.js'
 import { runCli, type ServingCli, spawnServe } from '../helpers/cli.js'
 import { tempDir, writeConfig } from '../helpers/depot.js'
 import { request } from '../helpers/http.js'
@@ -169,7 +168,7 @@ async function checkRepository (tt: Test, round: number): Promise<void> {
     for (const [stem, list] of Object.entries(base)) {
       for (const entry of list) {
         listed.add(`${pub}/${stem}`)
-        const problem = await incomplete(pub, stem, String(entry.version), String(entry['signature-sha-1']))
+        const problem = await packageProblem(depot.port, pub, stem, String(entry.version), String(entry['signature-sha-1']))
         if (problem !== undefined) tt.fail(`round ${round}: ${pub}/${stem} is listed but ${problem}`)
       }
     }
@@ -184,23 +183,6 @@ async function checkRepository (tt: Test, round: number): Promise<void> {
     }
   }
   for (const stem of listed) if (!journal.some(e => `${e.publisher}/${e.stem}` === stem)) tt.fail(`round ${round}: ${stem} is in the catalog but was never sent`)
-}
-
-async function incomplete (pub: string, stem: string, version: string, signature: string): Promise<string | undefined> {
-  const m = await request(depot.port, 'GET', `/${pub}/manifest/0/${encodeURIComponent(stem)}@${encodeURIComponent(version)}`)
-  if (m.status !== 200) return `its manifest answers ${m.status}`
-  if (sha1(m.body) !== signature) return 'its manifest does not match the catalog\'s signature-sha-1'
-  const payloads = m.body.toString().split('\n').filter(l => /^(file|license) /.test(l))
-  if (payloads.length !== 2) return `its manifest has ${payloads.length} payload actions, not 2`
-  for (const line of payloads) {
-    const hash = line.split(' ')[1]!
-    const chash = /\bchash=([0-9a-f]{40})\b/.exec(line)?.[1]
-    const f = await request(depot.port, 'GET', `/${pub}/file/0/${hash}`)
-    if (f.status !== 200) return `payload ${hash} answers ${f.status}`
-    if (sha1(f.body) !== chash) return `payload ${hash} does not match its chash`
-    if (sha1(zlib.gunzipSync(f.body)) !== hash) return `payload ${hash} does not decompress to its hash`
-  }
-  return undefined
 }
 
 async function start (): Promise<void> {
@@ -258,6 +240,6 @@ t.test('an open transaction survives a kill: the rest of the publish goes on aft
   const version = fmri.slice(fmri.indexOf('@') + 1)
   const entry = partOf((await fetchCatalog(depot.port, 'test')).files.get('catalog.base.C'), 'test')['example/survivor']?.find(e => e.version === version)
   t.ok(entry, 'in the catalog')
-  t.equal(await incomplete('test', 'example/survivor', version, String(entry?.['signature-sha-1'])), undefined, 'with its manifest and the payloads sent before the kill')
+  t.equal(await packageProblem(depot.port, 'test', 'example/survivor', version, String(entry?.['signature-sha-1'])), undefined, 'with its manifest and the payloads sent before the kill')
   t.match((await request(depot.port, 'GET', `/test/manifest/0/example%2Fsurvivor@${encodeURIComponent(version)}`)).body.toString(), /value=survivor/)
 })
