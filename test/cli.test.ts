@@ -78,18 +78,10 @@ t.test('rebuild regenerates the same catalog and index from SQLite', async t => 
 })
 
 t.test('SIGTERM: no new connections, the request in flight is finished, the database closed, exit 0', async t => {
-  const { LocalIssuer } = await import('./helpers/issuer.js')
-  const { authSection } = await import('./helpers/publishing-depot.js')
-  const { writeConfig } = await import('./helpers/depot.js')
-  const { runCli } = await import('./helpers/cli.js')
+  const { prepareDepot } = await import('./helpers/cli.js')
   const http = await import('node:http')
-  const issuer = await LocalIssuer.start()
-  await issuer.addKey('k1')
-  const dir = tempDir()
-  t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
-  const config = writeConfig(dir, authSection(issuer.url))
-  await runCli(['add-publisher', 'test', '--default', '--config', config])
-  const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test'], exp: Math.floor(Date.now() / 1000) + 3600 })
+  const { dir, config, token: sign } = await prepareDepot(t)
+  const token = await sign()
   const depot = await spawnServe(t, ['--config', config])
 
   // A REST publish whose body is still arriving when the signal comes.

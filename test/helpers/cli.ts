@@ -3,7 +3,9 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Test } from 'tap'
-import { ROOT } from './depot.js'
+import { ROOT, tempDir, writeConfig } from './depot.js'
+import { LocalIssuer } from './issuer.js'
+import { authSection } from './publishing-depot.js'
 
 /**
  * The built CLI. A test that spawns it would otherwise test yesterday's
@@ -72,4 +74,34 @@ export async function spawnServe (t: Test, args: readonly string[], nodeArgs: re
     child.once('exit', code => { reject(new Error(`serve exited with ${code}: ${err.slice(0, 2000)}`)) })
   })
   return { child, port, exited, output: () => out }
+}
+
+export interface SpawnableDepot {
+  readonly issuer: LocalIssuer
+  /** The temporary directory: the config file, and the data in data/. */
+  readonly dir: string
+  readonly config: string
+  /** A publish token for the publishers, valid for `seconds` (an hour unless given). */
+  token (seconds?: number): Promise<string>
+}
+
+/**
+ * A data directory and config for `ips-depot serve --config`: a local
+ * issuer, publishing on, the publishers added (the first the default).
+ * The issuer and the directory are removed in the test's teardown.
+ */
+export async function prepareDepot (t: Test, opts: { publishers?: readonly string[], extraConfig?: string } = {}): Promise<SpawnableDepot> {
+  const issuer = await LocalIssuer.start()
+  await issuer.addKey('k1')
+  const dir = tempDir()
+  t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  const config = writeConfig(dir, `${authSection(issuer.url)}\n${opts.extraConfig ?? ''}`)
+  const publishers = opts.publishers ?? ['test']
+  for (const [i, pub] of publishers.entries()) await runCli(['add-publisher', pub, ...(i === 0 ? ['--default'] : []), '--config', config])
+  return {
+    issuer,
+    dir,
+    config,
+    token: async (seconds = 3600) => await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: [...publishers], exp: Math.floor(Date.now() / 1000) + seconds })
+  }
 }

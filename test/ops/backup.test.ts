@@ -9,22 +9,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { fetchCatalog, packageProblem, partOf } from '../helpers/client-catalog.js'
-import { runCli, spawnServe } from '../helpers/cli.js'
-import { tempDir, writeConfig } from '../helpers/depot.js'
-import { LocalIssuer } from '../helpers/issuer.js'
-import { authSection } from '../helpers/publishing-depot.js'
+import { prepareDepot, runCli, spawnServe } from '../helpers/cli.js'
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 
 t.test('an online backup during a stream of publishes restores every package acknowledged before it began', async t => {
-  const issuer = await LocalIssuer.start()
-  await issuer.addKey('k1')
-  const dir = tempDir()
-  t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
-  const config = writeConfig(dir, authSection(issuer.url))
-  await runCli(['add-publisher', 'test', '--default', '--config', config])
+  const { dir, config, token: sign } = await prepareDepot(t)
   const depot = await spawnServe(t, ['--config', config])
-  const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test'], exp: Math.floor(Date.now() / 1000) + 3600 })
+  const token = await sign()
 
   // A long read elsewhere (a search, a scraper's export) keeps checkpoints from reaching depot.sqlite:
   // everything published from here on lives in depot.sqlite-wal only, which a plain file copy would lose.

@@ -3,21 +3,12 @@
  * there and not on the public port, in Prometheus text, counting what the
  * depot did.
  */
-import fs from 'node:fs'
 import t from 'tap'
-import { runCli, spawnServe } from '../helpers/cli.js'
-import { tempDir, writeConfig } from '../helpers/depot.js'
+import { prepareDepot, spawnServe } from '../helpers/cli.js'
 import { request } from '../helpers/http.js'
-import { LocalIssuer } from '../helpers/issuer.js'
-import { authSection } from '../helpers/publishing-depot.js'
 
 t.test('metrics on their own listener, counting requests, catalogs, cache, issuers and refusals', async t => {
-  const issuer = await LocalIssuer.start()
-  await issuer.addKey('k1')
-  const dir = tempDir()
-  t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
-  const config = writeConfig(dir, `${authSection(issuer.url)}\n[metrics]\nlisten = "127.0.0.1:0"\n`)
-  await runCli(['add-publisher', 'test', '--default', '--config', config])
+  const { issuer, config, token: sign } = await prepareDepot(t, { extraConfig: '[metrics]\nlisten = "127.0.0.1:0"\n' })
   const depot = await spawnServe(t, ['--config', config])
   const m = /metrics listening at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(depot.output())
   t.ok(m, 'the log says where the metrics are')
@@ -25,7 +16,7 @@ t.test('metrics on their own listener, counting requests, catalogs, cache, issue
   t.not(metricsPort, depot.port)
   t.equal((await request(depot.port, 'GET', '/metrics')).status, 404, 'not on the public port')
 
-  const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test'], exp: Math.floor(Date.now() / 1000) + 3600 })
+  const token = await sign()
   const auth = { Authorization: `Bearer ${token}`, 'Client-Release': '5.11' }
   const id = String((await request(depot.port, 'GET', '/open/0/pkg:%2F%2Ftest%2Fmetered%401.0', auth)).headers['transaction-id'])
   t.equal((await request(depot.port, 'GET', `/close/0/${id}`, auth)).status, 200)

@@ -9,27 +9,18 @@
  * or a REST publish. The seed is printed: CRASH_SEED=<n> replays a run.
  */
 import { createHash } from 'node:crypto'
-import fs from 'node:fs'
 import t, { type Test } from 'tap'
 import { fetchCatalog, packageProblem, partOf } from '../helpers/client-catalog.js'
-import { runCli, type ServingCli, spawnServe } from '../helpers/cli.js'
-import { tempDir, writeConfig } from '../helpers/depot.js'
+import { prepareDepot, type ServingCli, spawnServe } from '../helpers/cli.js'
 import { request } from '../helpers/http.js'
-import { LocalIssuer } from '../helpers/issuer.js'
-import { authSection } from '../helpers/publishing-depot.js'
 
 const PUBLISHERS = ['test', 'example.org'] as const
 const WORKERS = 3
 const ROUNDS = 8
 const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
-const issuer = await LocalIssuer.start()
-await issuer.addKey('k1')
-const dir = tempDir()
-t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
-const config = writeConfig(dir, authSection(issuer.url))
-for (const [i, pub] of PUBLISHERS.entries()) await runCli(['add-publisher', pub, ...(i === 0 ? ['--default'] : []), '--config', config])
-const token = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: [...PUBLISHERS], exp: Math.floor(Date.now() / 1000) + 3600 })
+const { config, token: sign } = await prepareDepot(t, { publishers: PUBLISHERS })
+const token = await sign()
 const auth = { Authorization: `Bearer ${token}`, 'Client-Release': '5.11' }
 
 const sha1 = (b: Buffer | string): string => createHash('sha1').update(b).digest('hex')

@@ -7,11 +7,9 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import t from 'tap'
-import { clockMovedBy, runCli, spawnServe } from '../helpers/cli.js'
-import { tempDir, writeConfig } from '../helpers/depot.js'
+import { clockMovedBy, prepareDepot, spawnServe } from '../helpers/cli.js'
 import { errorMessage, request } from '../helpers/http.js'
-import { LocalIssuer } from '../helpers/issuer.js'
-import { authSection, startPublishingDepot } from '../helpers/publishing-depot.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 
 const open = (port: number, auth: Record<string, string>, stem: string): ReturnType<typeof request> =>
   request(port, 'GET', `/open/0/${encodeURIComponent(`pkg://test/${stem}@1.0`)}`, { ...auth, 'Client-Release': '5.11' })
@@ -61,14 +59,9 @@ t.test('regression: the same FMRI opened in the same second by two subjects gets
 })
 
 t.test('publish.transaction_idle_hours: a transaction nobody touched for longer is dropped at start', async t => {
-  const issuer = await LocalIssuer.start()
-  await issuer.addKey('k1')
-  const dir = tempDir()
-  t.teardown(async () => { await issuer.close(); fs.rmSync(dir, { recursive: true, force: true }) })
-  const config = writeConfig(dir, `${authSection(issuer.url)}\n[publish]\ntransaction_idle_hours = 1\n`)
-  await runCli(['add-publisher', 'test', '--default', '--config', config])
+  const { dir, config, token } = await prepareDepot(t, { extraConfig: '[publish]\ntransaction_idle_hours = 1\n' })
   // Valid for a day, so that it still is when the depot's clock has moved.
-  const auth = { Authorization: `Bearer ${await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test'], exp: Math.floor(Date.now() / 1000) + 86400 })}` }
+  const auth = { Authorization: `Bearer ${await token(86400)}` }
   /** The depot started `minutes` later than now. */
   const later = async (minutes: number): Promise<Awaited<ReturnType<typeof spawnServe>>> =>
     await spawnServe(t, ['--config', config], [clockMovedBy(minutes * 60_000)])
