@@ -14,6 +14,7 @@ import { DataDirLock } from '../store/data-lock.js'
 import { importRepository } from '../store/import.js'
 import { addPublisher } from '../store/publish.js'
 import { rebuild } from '../store/rebuild.js'
+import { verifyRepository } from '../store/verify.js'
 import type { Command, Options, Values } from './command.js'
 import { configFile, configFrom, progressPrinter, serve, withRepository } from './serve.js'
 
@@ -231,6 +232,19 @@ export const COMMANDS: readonly Command[] = [
       const key = await new DepotIssuer(t, cfg.auth!.resource, path.join(cfg.storage.dataDir, 'keys')).store.rotate(t.algorithm)
       console.log(`new signing key ${key.kid} (${key.alg}); keys older than its predecessor's last tokens were removed`)
       return 0
+    }
+  },
+  {
+    name: 'verify',
+    summary: 'Check the repository as pkgrepo verify does: catalog signatures, manifest SHA-1s, every payload\'s chash, content hash and size.',
+    synopsis: '[--publisher NAME] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --publisher NAME  only this publisher\n\nExits 1 and lists every damage found. Takes the data directory's lock: verify a stopped depot, or a restored backup.`,
+    options: { ...CONFIG, publisher: { type: 'string' } },
+    async run (v) {
+      const report = await withRepository(configFrom(configFlags(v)), 'verify', async repo => await verifyRepository(repo, str(v.publisher) ?? null))
+      for (const d of report.damage) console.log(`DAMAGED ${d.publisher}: ${d.what}: ${d.problem}`)
+      console.log(`verified ${report.publishers.join(', ')}: ${report.catalogFiles} catalog files, ${report.packages} packages, ${report.payloads} payloads: ${report.damage.length === 0 ? 'no damage' : `${report.damage.length} damaged`}`)
+      return report.damage.length === 0 ? 0 : 1
     }
   },
   {
