@@ -18,7 +18,7 @@ export interface Command {
   /** What each option does, printed under the synopsis. */
   readonly details?: string
   readonly options: Options
-  /** Names of the positional arguments, in order; a trailing `...` takes any number (at least one). */
+  /** Names of the positional arguments, in order; a trailing `...` takes any number (at least one), `...?` any number. */
   readonly args?: readonly string[]
   /** Options that must be given, with the value they name in the usage. */
   readonly required?: readonly string[]
@@ -47,8 +47,8 @@ export function parseCommand (c: Command, argv: string[]): { values: Values, arg
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''), c)
   }
-  const names = c.args ?? []
-  const variadic = names.at(-1)?.endsWith('...') === true
+  const names = (c.args ?? []).filter(n => !n.endsWith('...?'))
+  const variadic = c.args?.at(-1)?.includes('...') === true
   const args = parsed.positionals
   if (args.length < names.length) throw new UsageError(`missing argument ${names[args.length]!.replace('...', '')}`, c)
   if (!variadic && args.length > names.length) throw new UsageError(`unexpected argument '${args[names.length]!}'`, c)

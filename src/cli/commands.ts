@@ -13,6 +13,8 @@ import { backup, restore } from '../store/backup.js'
 import { DataDirLock } from '../store/data-lock.js'
 import { importRepository } from '../store/import.js'
 import { addPublisher } from '../store/publish.js'
+import { openDatabase } from '../store/db.js'
+import { listPackages } from '../store/list.js'
 import { rebuild } from '../store/rebuild.js'
 import { verifyRepository } from '../store/verify.js'
 import type { Command, Options, Values } from './command.js'
@@ -231,6 +233,25 @@ export const COMMANDS: readonly Command[] = [
       if (!t) throw new Error('[auth.tokens] is not configured: the depot issues no tokens of its own')
       const key = await new DepotIssuer(t, cfg.auth!.resource, path.join(cfg.storage.dataDir, 'keys')).store.rotate(t.algorithm)
       console.log(`new signing key ${key.kid} (${key.alg}); keys older than its predecessor's last tokens were removed`)
+      return 0
+    }
+  },
+  {
+    name: 'list',
+    summary: 'List the package versions in the catalog, as pkgrepo list: newest first, o for obsolete, r for renamed.',
+    synopsis: '[--publisher NAME] [PATTERN...] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --publisher NAME  only this publisher\n  PATTERN         pkg(5) patterns: a stem or its tail, * and ? globs, @version\n\nReads the database without its lock: it works beside a serving depot.`,
+    options: { ...CONFIG, publisher: { type: 'string' } },
+    args: ['PATTERN...?'],
+    async run (v, patterns) {
+      const cfg = configFrom(configFlags(v))
+      const db = openDatabase(path.join(cfg.storage.dataDir, 'depot.sqlite'), { readonly: true })
+      let listed: ReturnType<typeof listPackages>
+      try { listed = listPackages(db, str(v.publisher) ?? null, patterns) } finally { db.close() }
+      if (listed.length === 0 && patterns.length > 0) throw new Error(`no packages match ${patterns.join(' ')}`)
+      const widths = [Math.max(9, ...listed.map(l => l.publisher.length)), Math.max(4, ...listed.map(l => l.stem.length))]
+      console.log(`${'PUBLISHER'.padEnd(widths[0]!)} ${'NAME'.padEnd(widths[1]!)} O VERSION`)
+      for (const l of listed) console.log(`${l.publisher.padEnd(widths[0]!)} ${l.stem.padEnd(widths[1]!)} ${(l.state || ' ')} ${l.version}`)
       return 0
     }
   },
