@@ -11,10 +11,19 @@ import { request } from './helpers/http.js'
 import { CLI, spawnServe } from './helpers/cli.js'
 
 
-t.test('serve imports the fixtures into a fresh data directory and serves them', async t => {
-  const data = tempDir()
-  t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
-  const { port } = await spawnServe(t, ['--data', data])
+t.test('the development config seeds the fixtures into its fresh data directory; a --data directory is never seeded', async t => {
+  const dir = tempDir()
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  // The shipped configuration, moved beside a data directory of its own.
+  const config = path.join(dir, 'depot.config.toml')
+  fs.writeFileSync(config, fs.readFileSync(path.join(ROOT, 'depot.config.toml'), 'utf8').replace('seed_repository = "fixtures/repo"', `seed_repository = ${JSON.stringify(path.join(ROOT, 'fixtures/repo'))}`))
+  const data = path.join(dir, 'data')
+  const operators = path.join(dir, 'operators-data')
+  const unseeded = await spawnServe(t, ['--config', config, '--data', operators])
+  t.equal((await request(unseeded.port, 'GET', '/publisher/0/')).body.toString().includes('"name": "test"'), false, 'no publisher was seeded into --data')
+  unseeded.child.kill('SIGTERM')
+  await unseeded.exited
+  const { port } = await spawnServe(t, ['--config', config])
   const attrs = await request(port, 'GET', '/test/catalog/1/catalog.attrs')
   t.equal(attrs.status, 200)
   t.same(attrs.body, fs.readFileSync(path.join(ROOT, 'fixtures/repo/publisher/test/catalog/catalog.attrs')))

@@ -30,7 +30,8 @@ export function configFrom (flags: ConfigFlags): DepotConfig {
   return {
     ...cfg,
     server: { ...cfg.server, ...(flags.listen ? parseListen(flags.listen, '--listen') : {}) },
-    storage: { ...cfg.storage, ...(flags.data ? { dataDir: path.resolve(flags.data) } : {}) }
+    // A data directory named on the command line is the operator's: the sample repository is never seeded into it.
+    storage: { ...cfg.storage, ...(flags.data ? { dataDir: path.resolve(flags.data), seedRepository: null } : {}) }
   }
 }
 

@@ -17,6 +17,7 @@ import { request } from '../helpers/http.js'
 t.test('a second writer is refused while a depot serves', async t => {
   const data = tempDir()
   t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
+  t.equal((await runCli(['import', path.join(ROOT, 'fixtures/repo'), '--data', data])).code, 0)
   const { child: first, port, exited } = await spawnServe(t, ['--data', data])
   // A payload that no package references, as a REST upload in flight leaves it: a sweep would delete it.
   const inFlight = path.join(data, 'file', 'ff', 'ff'.repeat(20))
