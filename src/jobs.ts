@@ -28,6 +28,9 @@ export class JobQueue {
   /** Jobs accepted since start. */
   submitted = 0
 
+  /** `onFailed` hears of every job that fails (the depot logs it at warn). */
+  constructor (private readonly onFailed: (job: Job, err: Error) => void = () => {}) {}
+
   submit (kind: string, publisher: string | null, run: () => Promise<unknown>): Job {
     if (this.pending.length + (this.running ? 1 : 0) >= MAX_PENDING) {
       throw new ServiceUnavailableError('Another operation is already in progress; try again later.', 5)
@@ -57,6 +60,7 @@ export class JobQueue {
     void item.run().then(() => { item.job.state = 'done' }, (err: Error) => {
       item.job.state = 'failed'
       item.job.error = err.message
+      this.onFailed(item.job, err)
     }).finally(() => {
       item.job.finishedAt = new Date().toISOString()
       this.running = false

@@ -72,8 +72,10 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   if (cfg.storage.seedRepository !== null && repo.publishers().length === 0) {
     await importRepository(repo, cfg.storage.seedRepository, { onProgress: progressPrinter() })
   }
-  await repo.warmCatalog()
   const app = await buildApp({ config: cfg, repo })
+  // The store reports what it survives (a seal that failed, served as last sealed) as process warnings: into the log.
+  process.on('warning', w => { app.log.warn({ warning: w.name }, w.message) })
+  await repo.warmCatalog()
   await app.depot.search.warm()
   const publishers = await Promise.all(repo.publisherNames().map(async name => ({ name, ...(await repo.counts(name)) })))
   app.log.info({

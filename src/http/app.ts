@@ -118,7 +118,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     cache,
     encoder: new Encoder(cache),
     counters: { catalog: 0, file: 0, manifests: 0 },
-    jobs: new JobQueue(),
+    jobs: new JobQueue((job, err) => { app.log.warn({ job: job.id, kind: job.kind, publisher: job.publisher, err }, `background job ${job.kind} failed: ${err.message}`) }),
     publications: new Publications(repo, {
       maxDecompressedBytes: config.publish.maxDecompressedBytes,
       maxActions: config.publish.maxActions,

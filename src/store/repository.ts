@@ -144,7 +144,12 @@ export class Repository {
    * ~2 s to assemble from its fragments).
    */
   async warmCatalog (): Promise<void> {
-    await this.catalogWorker.seal(null)
+    try {
+      await this.catalogWorker.seal(null)
+    } catch {
+      // One publisher's damaged row must not keep the depot from starting: each on its own, a failure served as last sealed.
+      for (const name of this.publisherNames()) await this.seal(name)
+    }
   }
 
   setting (key: string): string | undefined {

@@ -81,8 +81,8 @@ export interface SpawnableDepot {
   /** The temporary directory: the config file, and the data in data/. */
   readonly dir: string
   readonly config: string
-  /** A publish token for the publishers, valid for `seconds` (an hour unless given). */
-  token (seconds?: number): Promise<string>
+  /** A token for the publishers, valid for `seconds` (an hour unless given), with `scope` (depot:publish unless given). */
+  token (seconds?: number, scope?: string): Promise<string>
 }
 
 /**
@@ -102,6 +102,6 @@ export async function prepareDepot (t: Test, opts: { publishers?: readonly strin
     issuer,
     dir,
     config,
-    token: async (seconds = 3600) => await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: [...publishers], exp: Math.floor(Date.now() / 1000) + seconds })
+    token: async (seconds = 3600, scope = 'depot:publish') => await issuer.sign({ aud: 'https://depot.test', scope, depot_publishers: [...publishers], exp: Math.floor(Date.now() / 1000) + seconds })
   }
 }
