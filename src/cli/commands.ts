@@ -9,6 +9,7 @@ import { removeLogin } from '../login/credentials.js'
 import { browserLogin, clientCredentialsLogin, deviceLogin, depotLoginInfo } from '../login/oauth.js'
 import { chooseTokenSource, type TokenFlags, TokenProvider } from '../login/token-source.js'
 import { publishPackage } from '../publish-cli.js'
+import { parseSince, readAudit } from '../store/audit.js'
 import { backup, restore } from '../store/backup.js'
 import { DataDirLock } from '../store/data-lock.js'
 import { importRepository } from '../store/import.js'
@@ -252,6 +253,24 @@ export const COMMANDS: readonly Command[] = [
       const widths = [Math.max(9, ...listed.map(l => l.publisher.length)), Math.max(4, ...listed.map(l => l.stem.length))]
       console.log(`${'PUBLISHER'.padEnd(widths[0]!)} ${'NAME'.padEnd(widths[1]!)} O VERSION`)
       for (const l of listed) console.log(`${l.publisher.padEnd(widths[0]!)} ${l.stem.padEnd(widths[1]!)} ${(l.state || ' ')} ${l.version}`)
+      return 0
+    }
+  },
+  {
+    name: 'audit',
+    summary: 'Show the audit log: every authorization decision, allowed or refused, with who asked and why.',
+    synopsis: '[--since TIME|AGE] [--publisher NAME] [--json] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --since T       an ISO 8601 time, or an age: 90m, 24h, 7d\n  --publisher P   decisions about this publisher\n  --json          one JSON object per line\n\nReads the database without its lock: it works beside a serving depot.`,
+    options: { ...CONFIG, since: { type: 'string' }, publisher: { type: 'string' }, json: { type: 'boolean' } },
+    async run (v) {
+      const cfg = configFrom(configFlags(v))
+      const since = str(v.since) === undefined ? null : parseSince(str(v.since)!)
+      const db = openDatabase(path.join(cfg.storage.dataDir, 'depot.sqlite'), { readonly: true })
+      let entries: ReturnType<typeof readAudit>
+      try { entries = readAudit(db, { since, publisher: str(v.publisher) ?? null }) } finally { db.close() }
+      for (const e of entries) {
+        console.log(bool(v.json) ? JSON.stringify(e) : `${e.at} ${e.result.padEnd(11)} ${e.action.padEnd(7)} ${e.publisher ?? '-'} ${e.subject ?? '-'} (${e.issuer ?? 'no token'})${e.detail === null ? '' : `: ${e.detail}`}`)
+      }
       return 0
     }
   },
