@@ -16,16 +16,23 @@ const MANIFEST = '/test/manifest/0/example%2Fhello@1.0%2C5.11-0.1%3A20261123T001
 const PAYLOAD = '0cdf86295978a9260d89b51ef6e86748363dd3e2'
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 
+/** Writes a recipe from deploy/nginx into `prefix` with its placeholders replaced (the shared locations too); returns its path. */
+function recipe (prefix: string, name: string, vars: Record<string, string>): string {
+  const fill = (file: string): string => Object.entries({ ...vars, LOCATIONS: path.join(prefix, 'ips-depot-locations.conf') })
+    .reduce((text, [k, v]) => text.replaceAll(`@${k}@`, v), fs.readFileSync(path.join(ROOT, 'deploy/nginx', file), 'utf8'))
+  fs.writeFileSync(path.join(prefix, 'ips-depot-locations.conf'), fill('ips-depot-locations.conf'))
+  fs.writeFileSync(path.join(prefix, name), fill(name))
+  return path.join(prefix, name)
+}
+
 t.test('nginx in front: payloads from the store, the rest proxied, caching headers intact', async t => {
   if (NGINX === undefined) { t.fail('nginx is not installed (.ci/run installs nginx-light)'); return }
   const { depot, token } = await startPublishingDepot(t, { source: path.join(GOLDEN, 'repo') })
   const port = await freePort()
   const prefix = tempDir('ips-depot-nginx-')
   t.teardown(() => fs.rmSync(prefix, { recursive: true, force: true }))
-  const snippet = fs.readFileSync(path.join(ROOT, 'deploy/nginx/ips-depot.conf'), 'utf8')
-    .replaceAll('@DEPOT@', `127.0.0.1:${depot.port}`).replaceAll('@LISTEN@', `127.0.0.1:${port}`).replaceAll('@DATA@', depot.dataDir)
-  fs.writeFileSync(path.join(prefix, 'ips-depot.conf'), snippet)
-  const nginx = await startNginx(prefix, `include ${prefix}/ips-depot.conf;`, port)
+  const conf = recipe(prefix, 'ips-depot.conf', { DEPOT: `127.0.0.1:${depot.port}`, LISTEN: `127.0.0.1:${port}`, DATA: depot.dataDir })
+  const nginx = await startNginx(prefix, `include ${conf};`, port)
   t.teardown(async () => { await nginx.stop() })
   t.equal(nginx.check.status, 0, `the recipe is valid nginx configuration: ${nginx.check.stderr}`)
   const both = async (target: string, headers: Record<string, string> = {}) => ({ direct: await request(depot.port, 'GET', target, headers), proxied: await request(port, 'GET', target, headers) })
@@ -76,4 +83,40 @@ t.test('nginx in front: payloads from the store, the rest proxied, caching heade
   t.notOk(fetched.headers['x-request-id'], 'served by nginx')
   const { gunzipSync } = await import('node:zlib')
   t.ok(gunzipSync(fetched.body).equals(content))
+})
+
+t.test('the TLS recipe: HTTPS with the same split, HSTS, and plain HTTP redirected', async t => {
+  if (NGINX === undefined) { t.fail('nginx is not installed (.ci/run installs nginx-light)'); return }
+  const { spawnSync } = await import('node:child_process')
+  const https = await import('node:https')
+  const { depot } = await startPublishingDepot(t, { source: path.join(GOLDEN, 'repo') })
+  const [port, httpPort] = [await freePort(), await freePort()]
+  const prefix = tempDir('ips-depot-nginx-')
+  t.teardown(() => fs.rmSync(prefix, { recursive: true, force: true }))
+  // A certificate made for this run, for 127.0.0.1.
+  const [cert, key] = [path.join(prefix, 'cert.pem'), path.join(prefix, 'key.pem')]
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', timeout: 60_000 })
+  t.equal(made.status, 0, made.stderr)
+  const conf = recipe(prefix, 'ips-depot-tls.conf', { DEPOT: `127.0.0.1:${depot.port}`, LISTEN: `127.0.0.1:${port}`, HTTP_LISTEN: `127.0.0.1:${httpPort}`, CERT: cert, KEY: key, DATA: depot.dataDir })
+  const nginx = await startNginx(prefix, `include ${conf};`, port)
+  t.teardown(async () => { await nginx.stop() })
+  t.equal(nginx.check.status, 0, `the TLS recipe is valid nginx configuration: ${nginx.check.stderr}`)
+  const ca = fs.readFileSync(cert)
+  const get = async (target: string): Promise<{ status: number, headers: Record<string, unknown>, body: Buffer }> => await new Promise((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: target, ca, agent: false }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }) })
+    }).on('error', reject)
+  })
+  const attrs = await get('/test/catalog/1/catalog.attrs')
+  t.equal(attrs.status, 200, 'the certificate verifies, the catalog is proxied')
+  t.ok(attrs.body.equals((await request(depot.port, 'GET', '/test/catalog/1/catalog.attrs')).body), 'the same bytes as the depot')
+  t.equal(attrs.headers['strict-transport-security'], 'max-age=63072000')
+  const payload = await get(`/test/file/1/${PAYLOAD}`)
+  t.equal(payload.status, 200)
+  t.notOk(payload.headers['x-request-id'], 'payloads from the store, over TLS too')
+  const plain = await request(httpPort, 'GET', '/test/catalog/1/catalog.attrs', { Host: `127.0.0.1:${port}` })
+  t.equal(plain.status, 301, 'plain HTTP is redirected')
+  t.equal(plain.headers.location, 'https://127.0.0.1/test/catalog/1/catalog.attrs', 'to the same path on HTTPS\'s port (443 in production)')
 })
