@@ -137,7 +137,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(renderError)
 
   await app.register(authPlugin, { auth: config.auth, repo })
-  await app.register(metricsPlugin)
+  // Counting costs every request a little: only when the metrics are served.
+  if (config.metrics !== null) await app.register(metricsPlugin)
   await app.register(healthRoutes)
   await app.register(adminApi, { prefix: '/api/v1', depot })
   await app.register(publishApi, { prefix: '/api/v1', depot })
