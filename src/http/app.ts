@@ -1,6 +1,7 @@
 /**
- * Builds the Fastify application: logging, the error handler, and one
- * plugin per concern (today the pkg(5) depot protocol).
+ * Builds the Fastify application: the access log, the one error handler,
+ * the security headers, and one plugin per concern (auth, metrics, health,
+ * the REST APIs, the pkg(5) depot protocol).
  */
 import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
