@@ -14,12 +14,11 @@ import { backup, restore } from '../store/backup.js'
 import { DataDirLock } from '../store/data-lock.js'
 import { importRepository } from '../store/import.js'
 import { addPublisher } from '../store/publish.js'
-import { openDatabase } from '../store/db.js'
 import { listPackages } from '../store/list.js'
 import { rebuild } from '../store/rebuild.js'
 import { verifyRepository } from '../store/verify.js'
 import type { Command, Options, Values } from './command.js'
-import { configFile, configFrom, progressPrinter, serve, withRepository } from './serve.js'
+import { configFile, configFrom, progressPrinter, serve, withReader, withRepository } from './serve.js'
 
 const CONFIG: Options = { config: { type: 'string' }, data: { type: 'string' } }
 const CONFIG_HELP = `  --config FILE   the configuration (else $IPS_DEPOT_CONFIG, else ./depot.config.toml)
@@ -245,10 +244,7 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, publisher: { type: 'string' } },
     args: ['PATTERN...?'],
     async run (v, patterns) {
-      const cfg = configFrom(configFlags(v))
-      const db = openDatabase(path.join(cfg.storage.dataDir, 'depot.sqlite'), { readonly: true })
-      let listed: ReturnType<typeof listPackages>
-      try { listed = listPackages(db, str(v.publisher) ?? null, patterns) } finally { db.close() }
+      const listed = withReader(configFrom(configFlags(v)), db => listPackages(db, str(v.publisher) ?? null, patterns))
       if (listed.length === 0 && patterns.length > 0) throw new Error(`no packages match ${patterns.join(' ')}`)
       const widths = [Math.max(9, ...listed.map(l => l.publisher.length)), Math.max(4, ...listed.map(l => l.stem.length))]
       console.log(`${'PUBLISHER'.padEnd(widths[0]!)} ${'NAME'.padEnd(widths[1]!)} O VERSION`)
@@ -263,11 +259,8 @@ export const COMMANDS: readonly Command[] = [
     details: `${CONFIG_HELP}\n  --since T       an ISO 8601 time, or an age: 90m, 24h, 7d\n  --publisher P   decisions about this publisher\n  --json          one JSON object per line\n\nReads the database without its lock: it works beside a serving depot.`,
     options: { ...CONFIG, since: { type: 'string' }, publisher: { type: 'string' }, json: { type: 'boolean' } },
     async run (v) {
-      const cfg = configFrom(configFlags(v))
       const since = str(v.since) === undefined ? null : parseSince(str(v.since)!)
-      const db = openDatabase(path.join(cfg.storage.dataDir, 'depot.sqlite'), { readonly: true })
-      let entries: ReturnType<typeof readAudit>
-      try { entries = readAudit(db, { since, publisher: str(v.publisher) ?? null }) } finally { db.close() }
+      const entries = withReader(configFrom(configFlags(v)), db => readAudit(db, { since, publisher: str(v.publisher) ?? null }))
       for (const e of entries) {
         console.log(bool(v.json) ? JSON.stringify(e) : `${e.at} ${e.result.padEnd(11)} ${e.action.padEnd(7)} ${e.publisher ?? '-'} ${e.subject ?? '-'} (${e.issuer ?? 'no token'})${e.detail === null ? '' : `: ${e.detail}`}`)
       }

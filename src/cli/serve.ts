@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js'
 import { buildApp } from '../http/app.js'
 import { startMetricsServer } from '../http/metrics.js'
 import { DataDirLock } from '../store/data-lock.js'
+import { type Db, openDatabase } from '../store/db.js'
 import { importRepository, type ImportProgress } from '../store/import.js'
 import { expireTransactions, sweepOrphanPayloads } from '../store/maintenance.js'
 import { Repository } from '../store/repository.js'
@@ -58,6 +59,12 @@ export async function withRepository<T> (cfg: DepotConfig, command: string, fn: 
   } finally {
     lock.release()
   }
+}
+
+/** The catalog of record opened read-only, without the lock: what a command that only reads uses beside a serving depot. */
+export function withReader<T> (cfg: DepotConfig, fn: (db: Db) => T): T {
+  const db = openDatabase(path.join(cfg.storage.dataDir, 'depot.sqlite'), { readonly: true })
+  try { return fn(db) } finally { db.close() }
 }
 
 export async function serve (cfg: DepotConfig, file: string): Promise<void> {

@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs'
 import type { FastifyInstance } from 'fastify'
-import type { AuthGuard } from './auth.js'
 
 type Checks = Record<string, string>
 
@@ -22,7 +21,7 @@ async function check (name: string, checks: Checks, fn: () => unknown): Promise<
 
 export async function healthRoutes (app: FastifyInstance): Promise<void> {
   const { repo } = app.depot
-  const guard = (app as unknown as { authGuard: AuthGuard | null }).authGuard
+  const guard = app.authGuard
   const answer = (checks: Checks): { status: number, body: object } => {
     const ok = Object.values(checks).every(v => v === 'ok')
     return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not ready', checks } }

@@ -6,10 +6,9 @@
  * time; request metrics come from an onResponse hook.
  */
 import http from 'node:http'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { AuthGuard } from './auth.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,9 +17,9 @@ declare module 'fastify' {
 }
 
 /** The operation a request was, with bounded cardinality: a pkg(5) op, a REST route template, or "other". */
-function opOf (req: import('fastify').FastifyRequest): string {
-  const op = (req as { depotOp?: { op?: string, version?: number } | null }).depotOp
-  if (op?.op !== undefined) return `${op.op}/${op.version ?? 0}`
+function opOf (req: FastifyRequest): string {
+  const op = req.depotOp
+  if (op !== null && op !== undefined) return `${op.op}/${op.version}`
   const route = req.routeOptions.url
   return route === undefined || route === '/*' ? 'other' : route
 }
@@ -29,7 +28,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'ips_depot_' })
   const { depot } = app
-  const guard = (app as unknown as { authGuard: AuthGuard | null }).authGuard
+  const guard = app.authGuard
 
   const requests = new Counter({ name: 'ips_depot_requests_total', help: 'Requests answered, by operation and status', labelNames: ['op', 'status'], registers: [registry] })
   const duration = new Histogram({ name: 'ips_depot_request_duration_seconds', help: 'Time to answer, by operation', labelNames: ['op'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] })
