@@ -49,8 +49,8 @@ export interface DepotConfig {
   }
 }
 
-export type DepotAction = 'publish' | 'rebuild'
-export const DEPOT_ACTIONS: readonly DepotAction[] = ['publish', 'rebuild']
+export type DepotAction = 'publish' | 'rebuild' | 'remove'
+export const DEPOT_ACTIONS: readonly DepotAction[] = ['publish', 'rebuild', 'remove']
 
 export interface IssuerConfig {
   readonly id: string
@@ -326,7 +326,7 @@ function parseIssuer (r: Reader): IssuerConfig {
   for (const a of algorithms) if (!ASYMMETRIC.has(a)) r.fail('algorithms', `'${a}' is not an asymmetric JWS algorithm (symmetric and 'none' are never accepted)`)
   const tokenType = r.oneOf('token_type', ['at+jwt', 'JWT'] as const)
   const actions = r.optionalSection('actions')
-  const actionScopes = { publish: actions?.strings('publish', { optional: true }) ?? [], rebuild: actions?.strings('rebuild', { optional: true }) ?? [] }
+  const actionScopes = Object.fromEntries(DEPOT_ACTIONS.map(a => [a, actions?.strings(a, { optional: true }) ?? []])) as Record<DepotAction, string[]>
   actions?.done()
   const adminRole = r.string('admin_role', true)
   const publisherRole = r.string('publisher_role', true)

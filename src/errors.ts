@@ -30,6 +30,11 @@ export class ForbiddenError extends DepotError {
   constructor (message: string, code = 'ERR_FORBIDDEN') { super(code, 403, message) }
 }
 
+/** The request cannot apply to the repository as it is: it names more than one thing, or something already there. */
+export class ConflictError extends DepotError {
+  constructor (message: string, code = 'ERR_CONFLICT') { super(code, 409, message) }
+}
+
 export class MethodNotAllowedError extends DepotError {
   constructor (method: string, allowed: readonly string[]) {
     super('ERR_METHOD_NOT_ALLOWED', 405, `${method} is not allowed`, { Allow: allowed.join(', ') })

@@ -27,7 +27,7 @@ export function depotIssuerConfig (tokens: DepotTokensConfig, resource: string):
     scopesClaims: ['/scope'],
     rolesClaim: null,
     publishersClaim: '/depot_publishers',
-    actionScopes: { publish: [DEPOT_SCOPE], rebuild: [] },
+    actionScopes: { publish: [DEPOT_SCOPE], rebuild: [], remove: [] },
     adminRole: null,
     publisherRole: null,
     singleUseJti: false,

@@ -14,11 +14,13 @@ import { backup, restore } from '../store/backup.js'
 import { DataDirLock } from '../store/data-lock.js'
 import { importRepository } from '../store/import.js'
 import { addPublisher } from '../store/publish.js'
-import { listPackages } from '../store/list.js'
+import { listPackages, matchPackages } from '../store/list.js'
+import { collectPayloads } from '../store/maintenance.js'
+import { packagesToRemove, removeOwned, removePackages, removePublishers } from '../store/remove.js'
 import { rebuild } from '../store/rebuild.js'
 import { verifyRepository } from '../store/verify.js'
 import type { Command, Options, Values } from './command.js'
-import { configFile, configFrom, progressPrinter, serve, withReader, withRepository } from './serve.js'
+import { configFile, configFrom, progressPrinter, serve, withReader, withRepository, withWriter } from './serve.js'
 
 const CONFIG: Options = { config: { type: 'string' }, data: { type: 'string' } }
 const CONFIG_HELP = `  --config FILE   the configuration (else $IPS_DEPOT_CONFIG, else ./depot.config.toml)
@@ -55,6 +57,15 @@ function checkPaths (cfg: DepotConfig): string[] {
     problems.push(`storage.seed_repository: ${seedRepository} is not a pkg5 repository (no pkg5.repository file)`)
   }
   return problems
+}
+
+const BESIDE_HELP = `Works beside a serving depot: the catalog it serves changes at once, and it deletes
+the released payload files within seconds (it owns the data directory). On a
+stopped depot this command deletes them itself.`
+
+function collectionNote (released: number, owner: boolean, collected?: number): string {
+  if (released === 0) return 'no payload was released: every one is still needed'
+  return owner ? `${collected ?? released} payload file(s) no package needs any more deleted` : `${released} payload file(s) no package needs any more: the serving depot deletes them`
 }
 
 const str = (v: Values[string]): string | undefined => typeof v === 'string' ? v : undefined
@@ -249,6 +260,55 @@ export const COMMANDS: readonly Command[] = [
       const widths = [Math.max(9, ...listed.map(l => l.publisher.length)), Math.max(4, ...listed.map(l => l.stem.length))]
       console.log(`${'PUBLISHER'.padEnd(widths[0]!)} ${'NAME'.padEnd(widths[1]!)} O VERSION`)
       for (const l of listed) console.log(`${l.publisher.padEnd(widths[0]!)} ${l.stem.padEnd(widths[1]!)} ${(l.state || ' ')} ${l.version}`)
+      return 0
+    }
+  },
+  {
+    name: 'remove',
+    summary: 'Remove package versions, as pkgrepo remove: logged in the catalog so clients refresh incrementally, gone from search, and the payloads no package needs any more collected.',
+    synopsis: 'PATTERN... [--publisher NAME] [-n] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --publisher NAME  only this publisher (else every publisher)\n  -n, --dry-run   list what would be removed, change nothing\n  PATTERN         pkg(5) patterns, as for list; each must match, or nothing is removed\n\n${BESIDE_HELP}`,
+    options: { ...CONFIG, publisher: { type: 'string' }, 'dry-run': { type: 'boolean', short: 'n' } },
+    args: ['PATTERN...'],
+    async run (v, patterns) {
+      await withWriter(configFrom(configFlags(v)), 'remove', (repo, owner) => {
+        const packages = packagesToRemove(repo.db, str(v.publisher) ?? null, patterns)
+        const fmris = packages.map(p => `pkg://${p.publisher}/${p.stem}@${p.version}`)
+        if (bool(v['dry-run'])) {
+          console.log(`${packages.length} package(s) will be removed:\n${fmris.map(f => `\t${f}`).join('\n')}`)
+          return
+        }
+        const removal = owner ? removeOwned(repo, packages) : removePackages(repo.db, packages)
+        for (const f of fmris) console.log(`removed ${f}`)
+        console.log(collectionNote(removal.unreferenced, owner))
+      })
+      return 0
+    }
+  },
+  {
+    name: 'remove-publisher',
+    summary: 'Remove publishers with all their packages, as pkgrepo remove-publisher; their payloads go unless another publisher\'s packages need them.',
+    synopsis: 'NAME... [-n] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  -n, --dry-run   say what would be removed, change nothing\n\nThe default publisher passes to the only publisher left, else is unset.\n\n${BESIDE_HELP}`,
+    options: { ...CONFIG, 'dry-run': { type: 'boolean', short: 'n' } },
+    args: ['NAME...'],
+    async run (v, names) {
+      await withWriter(configFrom(configFlags(v)), 'remove-publisher', (repo, owner) => {
+        if (bool(v['dry-run'])) {
+          const { matches } = matchPackages(repo.db, null, [])
+          for (const name of names) {
+            if (!repo.hasPublisher(name)) throw new Error(`no publisher ${name} in this repository`)
+            console.log(`'${name}'\t(${matches.filter(m => m.publisher === name).length} package version(s))`)
+          }
+          return
+        }
+        const removal = removePublishers(repo.db, names)
+        repo.noteWrite()
+        const collected = owner ? collectPayloads(repo) : 0
+        console.log(`removed ${names.join(', ')}: ${removal.packages.length} package version(s)`)
+        console.log(collectionNote(removal.unreferenced, owner, collected))
+        console.log(`the default publisher is ${removal.defaultPublisher ?? 'unset'}`)
+      })
       return 0
     }
   },

@@ -8,10 +8,10 @@ import { type DepotConfig, loadConfig, parseListen } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { buildApp } from '../http/app.js'
 import { startMetricsServer } from '../http/metrics.js'
-import { DataDirLock } from '../store/data-lock.js'
+import { DataDirLock, DataDirLockedError } from '../store/data-lock.js'
 import { type Db, openDatabase } from '../store/db.js'
 import { importRepository, type ImportProgress } from '../store/import.js'
-import { expireTransactions, sweepOrphanPayloads } from '../store/maintenance.js'
+import { collectPayloads, expireTransactions, sweepOrphanPayloads } from '../store/maintenance.js'
 import { Repository } from '../store/repository.js'
 import { VERSION } from '../version.js'
 
@@ -61,6 +61,27 @@ export async function withRepository<T> (cfg: DepotConfig, command: string, fn: 
   }
 }
 
+/**
+ * For a command that changes the catalog and may run beside a serving
+ * depot: with the lock when the directory is free (`owner`: it may delete
+ * payload files), else on the database alone, which SQLite keeps
+ * consistent between the two processes; the lock holder then deletes.
+ */
+export async function withWriter<T> (cfg: DepotConfig, command: string, fn: (repo: Repository, owner: boolean) => Promise<T> | T): Promise<T> {
+  let lock: DataDirLock | null = null
+  try {
+    lock = DataDirLock.acquire(cfg.storage.dataDir, command)
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err
+  }
+  try {
+    const repo = new Repository(cfg.storage.dataDir)
+    try { return await fn(repo, lock !== null) } finally { repo.close() }
+  } finally {
+    lock?.release()
+  }
+}
+
 /** The catalog of record opened read-only, without the lock: what a command that only reads uses beside a serving depot. */
 export function withReader<T> (cfg: DepotConfig, fn: (db: Db) => T): T {
   const db = openDatabase(path.join(cfg.storage.dataDir, 'depot.sqlite'), { readonly: true })
@@ -75,13 +96,21 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   const idleMs = cfg.publish.transactionIdleHours * 3600_000
   expireTransactions(repo, idleMs)
   sweepOrphanPayloads(repo)
-  setInterval(() => expireTransactions(repo, idleMs), 3600_000).unref()
+  collectPayloads(repo)
   if (cfg.storage.seedRepository !== null && repo.publishers().length === 0) {
     await importRepository(repo, cfg.storage.seedRepository, { onProgress: progressPrinter() })
   }
   const app = await buildApp({ config: cfg, repo })
   // The store reports what it survives (a seal that failed, served as last sealed) as process warnings: into the log.
   process.on('warning', w => { app.log.warn({ warning: w.name }, w.message) })
+  const housekeeping = [
+    every(3600_000, () => { expireTransactions(repo, idleMs) }),
+    // Removals by `ips-depot remove` beside this depot leave their payload files to this process, the lock holder.
+    every(COLLECT_INTERVAL_MS, () => {
+      const n = collectPayloads(repo)
+      if (n > 0) app.log.info({ payloads: n }, 'collected the files of removed payloads')
+    })
+  ]
   await repo.warmCatalog()
   await app.depot.search.warm()
   const publishers = await Promise.all(repo.publisherNames().map(async name => ({ name, ...(await repo.counts(name)) })))
@@ -96,6 +125,7 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   let metrics: Awaited<ReturnType<typeof startMetricsServer>> | null = null
   const close = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down: no new connections; finishing the requests in flight')
+    for (const timer of housekeeping) clearInterval(timer)
     await metrics?.close()
     await app.close()
     repo.close()
@@ -107,4 +137,13 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   process.once('SIGTERM', () => { void close('SIGTERM') })
   await app.listen({ host: cfg.server.host, port: cfg.server.port })
   if (cfg.metrics !== null) metrics = await startMetricsServer(app, cfg.metrics.listen)
+
+  /** A housekeeping job that fails (the database busy for longer than its timeout) is told and tried again next time. */
+  function every (ms: number, job: () => void): NodeJS.Timeout {
+    return setInterval(() => {
+      try { job() } catch (err) { app.log.warn({ err }, 'housekeeping failed; trying again later') }
+    }, ms).unref()
+  }
 }
+
+const COLLECT_INTERVAL_MS = 5000

@@ -18,6 +18,7 @@ import { SearchPool } from '../store/search-pool.js'
 import path from 'node:path'
 import { adminApi } from './api/admin.js'
 import { publishApi } from './api/publish.js'
+import { removeApi } from './api/remove.js'
 import { authPlugin } from './auth.js'
 import { Encoder } from './compression.js'
 import { tokenApi } from './api/token.js'
@@ -143,6 +144,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(adminApi, { prefix: '/api/v1', depot })
   await app.register(publishApi, { prefix: '/api/v1', depot })
+  await app.register(removeApi, { prefix: '/api/v1', depot })
   await app.register(tokenApi, { prefix: '/api/v1', depot })
   await app.register(depotProtocol, { depot })
   return app

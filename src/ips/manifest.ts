@@ -4,7 +4,7 @@
  * continues a line (Manifest.__content_to_actions).
  */
 import { BadRequestError } from '../errors.js'
-import { type Action, attrValue, formatAction, parseAction } from './action.js'
+import { type Action, attrValue, attrValues, formatAction, parseAction } from './action.js'
 
 export function manifestLines (text: string): string[] {
   const lines: string[] = []
@@ -83,4 +83,15 @@ export function declaredPayloadSizes (actions: readonly Action[]): Map<string, n
     declared.set(a.hash, prev === undefined ? known : prev === null || known === null ? null : Math.max(prev, known))
   }
   return declared
+}
+
+/** The payloads an action needs from the depot: its own, and a signature's chain certificates. */
+export function actionPayloads (a: Action): string[] {
+  const chain = attrValues(a, 'chain')
+  return a.hash ? [a.hash, ...chain] : chain
+}
+
+/** Every payload a manifest's actions need, each once. */
+export function manifestPayloads (actions: readonly Action[]): Set<string> {
+  return new Set(actions.flatMap(actionPayloads))
 }

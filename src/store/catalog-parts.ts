@@ -23,14 +23,21 @@ export interface CatalogPart {
   readonly versionCount: number
 }
 
-/** Where a publisher's catalog stands: its revision, and the oldest revision whose changes are still listed. */
+/**
+ * Where a publisher's catalog stands: its revision, and the oldest revision
+ * whose changes are still listed. `created` tells one life of a publisher
+ * from the next: a publisher removed and made again counts revisions from
+ * the start, and no copy of the old one's parts may be patched into it.
+ */
 export interface CatalogRevision {
   readonly revision: number
   readonly floor: number
+  readonly created: number
 }
 
 interface PartState extends CatalogPart {
   readonly publisher: string
+  readonly created: number
   readonly revision: number
   readonly format: CatalogFormat
   readonly membersStart: number
@@ -96,17 +103,17 @@ export class CatalogParts {
   advance (publisher: string, part: string, at: CatalogRevision): CatalogPart {
     const key = `${publisher}\0${part}`
     const old = this.states.get(key)
-    if (old?.revision === at.revision) return old
+    if (old?.revision === at.revision && old.created === at.created) return old
     // Until the new state is remembered, nothing is: a failure half-way leaves no stale copy.
     this.states.delete(key)
     let state: PartState | undefined
-    if (old !== undefined && old.revision >= at.floor && old.revision < at.revision) {
+    if (old !== undefined && old.created === at.created && old.revision >= at.floor && old.revision < at.revision) {
       const stems = this.db.prepare(`SELECT DISTINCT stem FROM catalog_change WHERE publisher = ? AND name IN (?, '*') AND revision > ? AND revision <= ?`)
         .pluck().all(publisher, part, old.revision, at.revision) as Array<string | null>
       if (stems.length === 0) state = { ...old, revision: at.revision }
       else if (!stems.includes(null)) state = this.patch(old, stems as string[], at.revision)
     }
-    state ??= this.load(publisher, part, at.revision)
+    state ??= this.load(publisher, part, at)
     this.states.set(key, state)
     return state
   }
@@ -156,7 +163,7 @@ export class CatalogParts {
   }
 
   /** Builds a part from its stored fragments, written straight into the file's buffer (no copy of the part in between). */
-  private load (publisher: string, part: string, revision: number): PartState {
+  private load (publisher: string, part: string, { revision, created }: CatalogRevision): PartState {
     const format = this.db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat | undefined
     if (format === undefined) throw new Error(`no publisher ${publisher}`)
     const size = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(fragment AS BLOB))), 0) AS bytes FROM catalog_part_stem WHERE publisher = ? AND part = ?')
@@ -177,6 +184,6 @@ export class CatalogParts {
       }
     })
     if (stems.length !== size.n) throw new Error(`${publisher}/${part}: fragments changed while the part was read`)
-    return { publisher, name: part, revision, format, stems, lengths, versions, stemCount: stems.length, versionCount, ...laidOut }
+    return { publisher, created, name: part, revision, format, stems, lengths, versions, stemCount: stems.length, versionCount, ...laidOut }
   }
 }

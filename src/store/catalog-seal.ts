@@ -33,7 +33,6 @@ export interface Seal {
 
 interface PublisherRevision extends CatalogRevision {
   readonly sealed: number
-  readonly created: number
   readonly lastModified: number
   readonly format: CatalogFormat
 }

@@ -9,14 +9,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { JsonValue } from '../ips/canonical-json.js'
 import { catalogFormatOf, PART_NAME, UPDATE_LOG_NAME, verifyCatalogFile, sha1Hex } from '../ips/catalog.js'
-import { parseManifest } from '../ips/manifest.js'
+import { manifestPayloads, parseManifest } from '../ips/manifest.js'
 import { pyQuote } from '../ips/quote.js'
 import { parseCatalogTime } from '../ips/timestamp.js'
 import { parseVersion } from '../ips/version.js'
-import { attrValues } from '../ips/action.js'
 import { isValidPublisher } from '../ips/fmri.js'
 import { regenerateCatalog } from './catalog-writer.js'
 import { indexPackage } from './search-index.js'
+import { recordPackagePayloads } from './payload-references.js'
 import { digestGzipFile, type PayloadDigests } from './payload-digests.js'
 import { SHA1_NAME } from './payload-store.js'
 import { parsePkg5Config } from './pkg5-config.js'
@@ -136,7 +136,7 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
 
   // Manifests named by the base part, verified against its signatures.
   const base = src.files.get('catalog.base.C')?.data ?? {}
-  const packages: Array<{ stem: string, version: string, body: Buffer, sha1: string, published: bigint }> = []
+  const packages: Array<{ stem: string, version: string, body: Buffer, sha1: string, published: bigint, payloads: Set<string> }> = []
   const firstUse = new Map<string, bigint>()
   const baseEntries = entriesOf(base, publisher)
   const total = baseEntries.reduce((n, [, list]) => n + list.length, 0)
@@ -151,11 +151,9 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
       const ts = parseVersion(version).timestamp
       if (!ts) throw new ImportError(`publisher ${publisher}: ${stem}@${version} has no timestamp`)
       const published = parseCatalogTime(ts)
-      for (const a of parseManifest(body.toString('utf8'))) {
-        const hashes = a.hash ? [a.hash, ...attrValues(a, 'chain')] : attrValues(a, 'chain')
-        for (const h of hashes) if (!firstUse.has(h) || firstUse.get(h)! > published) firstUse.set(h, published)
-      }
-      packages.push({ stem, version, body, sha1, published })
+      const payloads = manifestPayloads(parseManifest(body.toString('utf8')))
+      for (const h of payloads) if (!firstUse.has(h) || firstUse.get(h)! > published) firstUse.set(h, published)
+      packages.push({ stem, version, body, sha1, published, payloads })
       progress('manifests', packages.length, total)
     }
   }
@@ -196,6 +194,7 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
       const id = insPkg.run(publisher, p.stem, p.version, p.published, p.body, p.sha1).lastInsertRowid as bigint
       ids.set(`${p.stem}@${p.version}`, id)
       indexPackage(db, id, p.body.toString('utf8'))
+      recordPackagePayloads(db, id, p.payloads)
     }
 
     const insPart = db.prepare('INSERT INTO package_part (package_id, part, actions) VALUES (?, ?, ?)')

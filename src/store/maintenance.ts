@@ -1,8 +1,9 @@
 /**
  * Start-up and periodic housekeeping: transactions nobody touched for too
- * long are dropped, and payload files that no package and no open
- * transaction references (left by a crash or an abandoned publish) are
- * removed.
+ * long are dropped, payload files that no package and no open transaction
+ * references (left by a crash or an abandoned publish) are removed, and
+ * the files of payloads a removal released are deleted. Only the process
+ * holding the data directory's lock runs these: it alone stores payloads.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -28,4 +29,27 @@ export function sweepOrphanPayloads (repo: Repository): number {
     }
   }
   return removed
+}
+
+/**
+ * Deletes the files of payloads a removal left without rows, unless they
+ * were taken up again since: published anew (a payload row), sent to an
+ * open transaction, or held by a publish in progress (checked again later).
+ * Check and delete happen in one turn of the event loop, so no publish of
+ * this process comes between them.
+ */
+export function collectPayloads (repo: Repository): number {
+  const queued = repo.db.prepare('SELECT hash FROM payload_garbage ORDER BY queued LIMIT 10000').pluck().all() as string[]
+  const inUse = repo.db.prepare('SELECT 1 FROM payload WHERE hash = ? UNION ALL SELECT 1 FROM pub_transaction_payload WHERE hash = ? LIMIT 1').pluck()
+  const done = repo.db.prepare('DELETE FROM payload_garbage WHERE hash = ?')
+  let deleted = 0
+  for (const hash of queued) {
+    if (repo.payloads.held(hash)) continue
+    if (inUse.get(hash, hash) === undefined) {
+      fs.rmSync(repo.payloads.pathOf(hash), { force: true })
+      deleted++
+    }
+    done.run(hash)
+  }
+  return deleted
 }

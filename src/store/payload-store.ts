@@ -12,10 +12,22 @@ import type { PayloadJob, PayloadOutcome } from './payload-processing.js'
 
 export const SHA1_NAME = /^[0-9a-f]{40}$/
 
+/**
+ * Payloads a publish has stored (or found stored) and not yet recorded in
+ * a committed transaction. Until it releases them, collection leaves their
+ * files alone: put() skips a file that exists, so a file deleted between
+ * that check and the commit would be a package without its payload.
+ */
+export interface PayloadHold {
+  pin (hash: string): void
+  release (): void
+}
+
 export class PayloadStore {
   readonly root: string
   readonly tmp: string
   private intake: PayloadIntake | undefined
+  private readonly pins = new Map<string, number>()
 
   constructor (dataDir: string) {
     this.root = path.join(dataDir, 'file')
@@ -32,6 +44,28 @@ export class PayloadStore {
 
   has (hash: string): boolean {
     return fs.existsSync(this.pathOf(hash))
+  }
+
+  /** A hold on the payloads one publish stores, released when its transaction committed or failed. */
+  hold (): PayloadHold {
+    const mine: string[] = []
+    return {
+      pin: hash => {
+        mine.push(hash)
+        this.pins.set(hash, (this.pins.get(hash) ?? 0) + 1)
+      },
+      release: () => {
+        for (const hash of mine.splice(0)) {
+          const n = this.pins.get(hash)! - 1
+          if (n === 0) this.pins.delete(hash); else this.pins.set(hash, n)
+        }
+      }
+    }
+  }
+
+  /** Whether a publish in progress holds the payload. */
+  held (hash: string): boolean {
+    return this.pins.has(hash)
   }
 
   /** Copies a gzip file into the store under its content hash, durably. */
@@ -52,16 +86,20 @@ export class PayloadStore {
 
   /**
    * Checks an uploaded body (in a worker) and, when it holds the content
-   * its name says, stores it: as the pkg5 gzip of the content, or with
-   * `keepGzip` as the client's own gzip bytes. The body file stays the
-   * caller's to remove.
+   * its name says, stores it under `hold`: as the pkg5 gzip of the
+   * content, or with `keepGzip` as the client's own gzip bytes. The body
+   * file stays the caller's to remove.
    */
-  async ingest (body: string, opts: Omit<PayloadJob, 'input' | 'output'> & { keepGzip?: boolean }): Promise<PayloadOutcome> {
+  async ingest (body: string, hold: PayloadHold, opts: Omit<PayloadJob, 'input' | 'output'> & { keepGzip?: boolean }): Promise<PayloadOutcome> {
     const output = opts.keepGzip === true ? null : path.join(this.tmp, `gzip.${randomBytes(8).toString('hex')}`)
     try {
       this.intake ??= new PayloadIntake()
       const outcome = await this.intake.process({ input: body, encoding: opts.encoding, expected: opts.expected, maxSize: opts.maxSize, output })
-      if (outcome.kind === 'stored') await this.put(outcome.digests.hash, output ?? body)
+      if (outcome.kind === 'stored') {
+        // Held before put() looks for the file: from here until the commit, collection keeps off it.
+        hold.pin(outcome.digests.hash)
+        await this.put(outcome.digests.hash, output ?? body)
+      }
       return outcome
     } finally {
       if (output !== null) await fs.promises.rm(output, { force: true })

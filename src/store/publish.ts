@@ -6,7 +6,7 @@
  * package.
  */
 import type { JsonValue } from '../ips/canonical-json.js'
-import { catalogPartActions, parseManifest } from '../ips/manifest.js'
+import { catalogPartActions, manifestPayloads, parseManifest } from '../ips/manifest.js'
 import { type CatalogTime, nowCatalogTime, updateLogName } from '../ips/timestamp.js'
 import { BadRequestError } from '../errors.js'
 import { isValidPublisher } from '../ips/fmri.js'
@@ -15,6 +15,7 @@ import { recordCatalogChange, regenerateCatalog } from './catalog-writer.js'
 import type { Db } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { indexPackage } from './search-index.js'
+import { recordPackagePayloads } from './payload-references.js'
 
 export function ensurePublisher (db: Db, name: string, now: CatalogTime): void {
   db.prepare('INSERT INTO publisher (name, catalog_created, catalog_last_modified) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(name, now, now)
@@ -46,9 +47,11 @@ export function storePackage (db: Db, p: NewPackage): number {
   const id = Number(db.prepare('INSERT INTO package (publisher, stem, version, published, manifest, manifest_sha1, in_catalog) VALUES (?, ?, ?, ?, ?, ?, 0)')
     .run(p.publisher, p.stem, p.version, p.published, p.manifest, p.sha1).lastInsertRowid)
   const text = p.manifest.toString('utf8')
+  const actions = parseManifest(text)
   const insPart = db.prepare('INSERT INTO package_part (package_id, part, actions) VALUES (?, ?, ?)')
-  for (const [part, actions] of catalogPartActions(parseManifest(text))) insPart.run(id, part, JSON.stringify(actions))
+  for (const [part, list] of catalogPartActions(actions)) insPart.run(id, part, JSON.stringify(list))
   insertPayloads(db, p.publisher, p.payloads, p.published)
+  recordPackagePayloads(db, id, manifestPayloads(actions))
   indexPackage(db, id, text)
   return id
 }
@@ -67,41 +70,74 @@ function insertPayloads (db: Db, publisher: string, payloads: readonly PayloadDi
 }
 
 /**
- * Adds stored packages to their publisher's catalog at one op-time: each
- * gets an "add" entry in the hourly update log of its locale(s), and the
- * parts it touches, those logs and catalog.attrs take the op-time.
+ * What a version contributes to each catalog part, grouped by the locale
+ * of its update log: exactly the part entries (with their version), which
+ * is what an "add" or a "remove" entry of the log carries.
  */
-export function addToCatalog (db: Db, publisher: string, packageIds: readonly number[], opTime: CatalogTime): void {
-  if (packageIds.length === 0) return
+function logEntries (db: Db, packageId: number, version: string, sha1: string): Map<string, { [part: string]: JsonValue }> {
+  const byLocale = new Map<string, { [part: string]: JsonValue }>([['C', { 'catalog.base.C': { 'signature-sha-1': sha1, version } }]])
+  for (const r of db.prepare('SELECT part, actions FROM package_part WHERE package_id = ?').all(packageId) as Array<{ part: string, actions: string }>) {
+    const locale = r.part.slice(r.part.lastIndexOf('.') + 1)
+    const entries = byLocale.get(locale) ?? {}
+    entries[r.part] = { actions: JSON.parse(r.actions) as JsonValue, version }
+    byLocale.set(locale, entries)
+  }
+  return byLocale
+}
+
+/**
+ * Logs one operation on packages of a publisher at one op-time: each gets
+ * an entry in the hourly update log of its locale(s); the parts it
+ * touches, those logs and catalog.attrs take the op-time, and the touched
+ * stems are re-serialized. `change` runs between logging and recording:
+ * it changes the package rows the parts are rebuilt from.
+ */
+function logCatalogOperation (db: Db, publisher: string, opType: 'add' | 'remove', packageIds: readonly number[], opTime: CatalogTime, change: (id: number) => void): void {
   const touched = new Set<string>()
   const stems = new Set<string>()
   const pkgRow = db.prepare('SELECT stem, version, manifest_sha1 FROM package WHERE id = ? AND publisher = ?')
-  const partRows = db.prepare('SELECT part, actions FROM package_part WHERE package_id = ?')
   const insLog = db.prepare('INSERT INTO update_log_entry (publisher, log, stem, version, op_type, op_time, parts) VALUES (?, ?, ?, ?, ?, ?, ?)')
   for (const id of packageIds) {
     const p = pkgRow.get(id, publisher) as { stem: string, version: string, manifest_sha1: string }
     stems.add(p.stem)
-    const byLocale = new Map<string, { [part: string]: JsonValue }>([['C', { 'catalog.base.C': { 'signature-sha-1': p.manifest_sha1, version: p.version } }]])
-    touched.add('catalog.base.C')
-    for (const r of partRows.all(id) as Array<{ part: string, actions: string }>) {
-      const locale = r.part.slice(r.part.lastIndexOf('.') + 1)
-      const entries = byLocale.get(locale) ?? {}
-      entries[r.part] = { actions: JSON.parse(r.actions) as JsonValue, version: p.version }
-      byLocale.set(locale, entries)
-      touched.add(r.part)
-    }
-    for (const [locale, parts] of byLocale) {
+    for (const [locale, parts] of logEntries(db, id, p.version, p.manifest_sha1)) {
       const log = updateLogName(opTime, locale)
-      insLog.run(publisher, log, p.stem, p.version, 'add', opTime, JSON.stringify(parts))
+      insLog.run(publisher, log, p.stem, p.version, opType, opTime, JSON.stringify(parts))
       touched.add(log)
+      for (const part of Object.keys(parts)) touched.add(part)
     }
-    db.prepare('UPDATE package SET in_catalog = 1 WHERE id = ?').run(id)
+    change(id)
   }
+  stampCatalogFiles(db, publisher, touched, opTime)
+  recordCatalogChange(db, publisher, touched, stems)
+}
+
+function stampCatalogFiles (db: Db, publisher: string, names: Iterable<string>, opTime: CatalogTime): void {
   const stamp = db.prepare(`INSERT INTO catalog_stamp (publisher, name, last_modified) VALUES (?, ?, ?)
     ON CONFLICT (publisher, name) DO UPDATE SET last_modified = excluded.last_modified`)
-  for (const name of touched) stamp.run(publisher, name, opTime)
+  for (const name of names) stamp.run(publisher, name, opTime)
   db.prepare('UPDATE publisher SET catalog_last_modified = ? WHERE name = ?').run(opTime, publisher)
-  recordCatalogChange(db, publisher, touched, stems)
+}
+
+/** Adds stored packages to their publisher's catalog at one op-time, each logged as an "add". */
+export function addToCatalog (db: Db, publisher: string, packageIds: readonly number[], opTime: CatalogTime): void {
+  if (packageIds.length === 0) return
+  const enter = db.prepare('UPDATE package SET in_catalog = 1 WHERE id = ?')
+  logCatalogOperation(db, publisher, 'add', packageIds, opTime, id => { enter.run(id) })
+}
+
+/**
+ * Deletes packages of a publisher (their parts, search rows and payload
+ * references go with them). Those in the catalog are logged as a "remove"
+ * carrying the entries they had, which is what a client deletes; the
+ * others (stored, never added) leave no trace in the catalog.
+ */
+export function removeFromCatalog (db: Db, publisher: string, packageIds: readonly number[], opTime: CatalogTime): void {
+  const del = db.prepare('DELETE FROM package WHERE id = ?')
+  const listed = db.prepare('SELECT in_catalog FROM package WHERE id = ?').pluck()
+  const inCatalog = packageIds.filter(id => listed.get(id) === 1)
+  for (const id of packageIds) if (!inCatalog.includes(id)) del.run(id)
+  if (inCatalog.length > 0) logCatalogOperation(db, publisher, 'remove', inCatalog, opTime, id => { del.run(id) })
 }
 
 /** Packages stored with X-IPkg-Add-To-Catalog: 0 that wait for refresh-packages. */
@@ -116,31 +152,18 @@ export function pendingPackages (db: Db, publisher: string): number[] {
  */
 export function replaceInCatalog (db: Db, publisher: string, packageId: number, oldSha1: string, opTime: CatalogTime): void {
   const p = db.prepare('SELECT stem, version, manifest_sha1 FROM package WHERE id = ?').get(packageId) as { stem: string, version: string, manifest_sha1: string }
-  const partRows = db.prepare('SELECT part, actions FROM package_part WHERE package_id = ?').all(packageId) as Array<{ part: string, actions: string }>
-  const entries = (sha1: string): Map<string, { [part: string]: JsonValue }> => {
-    const byLocale = new Map<string, { [part: string]: JsonValue }>([['C', { 'catalog.base.C': { 'signature-sha-1': sha1, version: p.version } }]])
-    for (const r of partRows) {
-      const locale = r.part.slice(r.part.lastIndexOf('.') + 1)
-      const e = byLocale.get(locale) ?? {}
-      e[r.part] = { actions: JSON.parse(r.actions) as JsonValue, version: p.version }
-      byLocale.set(locale, e)
-    }
-    return byLocale
-  }
   const insLog = db.prepare('INSERT INTO update_log_entry (publisher, log, stem, version, op_type, op_time, parts) VALUES (?, ?, ?, ?, ?, ?, ?)')
-  const touched = new Set<string>(['catalog.base.C', ...partRows.map(r => r.part)])
+  const touched = new Set<string>()
   const addTime = opTime + 1n
-  for (const [locale, parts] of entries(oldSha1)) insLog.run(publisher, updateLogName(opTime, locale), p.stem, p.version, 'remove', opTime, JSON.stringify(parts))
-  for (const [locale, parts] of entries(p.manifest_sha1)) {
-    const log = updateLogName(addTime, locale)
-    insLog.run(publisher, log, p.stem, p.version, 'add', addTime, JSON.stringify(parts))
-    touched.add(log)
-    touched.add(updateLogName(opTime, locale))
+  for (const [opType, at, sha1] of [['remove', opTime, oldSha1], ['add', addTime, p.manifest_sha1]] as const) {
+    for (const [locale, parts] of logEntries(db, packageId, p.version, sha1)) {
+      const log = updateLogName(at, locale)
+      insLog.run(publisher, log, p.stem, p.version, opType, at, JSON.stringify(parts))
+      touched.add(log)
+      for (const part of Object.keys(parts)) touched.add(part)
+    }
   }
-  const stamp = db.prepare(`INSERT INTO catalog_stamp (publisher, name, last_modified) VALUES (?, ?, ?)
-    ON CONFLICT (publisher, name) DO UPDATE SET last_modified = excluded.last_modified`)
-  for (const name of touched) stamp.run(publisher, name, addTime)
-  db.prepare('UPDATE publisher SET catalog_last_modified = ? WHERE name = ?').run(addTime, publisher)
+  stampCatalogFiles(db, publisher, touched, addTime)
   recordCatalogChange(db, publisher, touched, new Set([p.stem]))
 }
 
@@ -149,9 +172,12 @@ export function restorePackage (db: Db, packageId: number, manifest: Buffer, sha
   db.prepare('UPDATE package SET manifest = ?, manifest_sha1 = ? WHERE id = ?').run(manifest, sha1, packageId)
   db.prepare('DELETE FROM package_part WHERE package_id = ?').run(packageId)
   db.prepare('DELETE FROM search_action WHERE package_id = ?').run(packageId)
+  db.prepare('DELETE FROM package_payload WHERE package_id = ?').run(packageId)
   const text = manifest.toString('utf8')
+  const actions = parseManifest(text)
   const insPart = db.prepare('INSERT INTO package_part (package_id, part, actions) VALUES (?, ?, ?)')
-  for (const [part, actions] of catalogPartActions(parseManifest(text))) insPart.run(packageId, part, JSON.stringify(actions))
+  for (const [part, list] of catalogPartActions(actions)) insPart.run(packageId, part, JSON.stringify(list))
   insertPayloads(db, publisher, payloads, published)
+  recordPackagePayloads(db, packageId, manifestPayloads(actions))
   indexPackage(db, packageId, text)
 }

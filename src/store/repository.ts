@@ -15,6 +15,7 @@ import { type Db, openDatabase } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { PayloadStore, SHA1_NAME } from './payload-store.js'
 import { rebuildSearchIndex } from './search-index.js'
+import { backfillPayloadReferences } from './payload-references.js'
 import { ServiceUnavailableError } from '../errors.js'
 import { ByteLru } from '../lru.js'
 import type Database from 'better-sqlite3'
@@ -108,7 +109,10 @@ export class Repository {
       dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
       revision: this.db.prepare('SELECT catalog_revision AS revision, sealed_revision AS sealed FROM publisher WHERE name = ?')
     }
-    if (!opts.readonly) this.indexUnindexedPublishers()
+    if (!opts.readonly) {
+      this.indexUnindexedPublishers()
+      backfillPayloadReferences(this.db)
+    }
   }
 
   /** Packages stored before the search index existed get indexed once, at open. */

@@ -10,7 +10,7 @@ import { BadRequestError, PayloadTooLargeError } from '../errors.js'
 import { ACTION_TYPES, type Action, type ActionType, attrValues, formatAction } from '../ips/action.js'
 import { sha1Hex } from '../ips/catalog.js'
 import { formatFmri, parseFmri } from '../ips/fmri.js'
-import { declaredPayloadSizes, parseManifest, TooManyActionsError } from '../ips/manifest.js'
+import { actionPayloads, declaredPayloadSizes, parseManifest, TooManyActionsError } from '../ips/manifest.js'
 import { pyQuote } from '../ips/quote.js'
 import { type CatalogTime, fmriTimestamp, nowCatalogTime, parseCatalogTime } from '../ips/timestamp.js'
 import { validateAction, validatePackage } from '../ips/validate.js'
@@ -169,18 +169,24 @@ export class Publications {
     const name = how.expected ?? 'the payload'
     const declared = how.declared ?? null
     const maxSize = declared === null ? this.limits.maxDecompressedBytes : Math.min(declared, this.limits.maxDecompressedBytes)
-    const outcome = await this.repo.payloads.ingest(body, { encoding: how.encoding, expected: how.expected, maxSize, keepGzip: how.encoding === 'gzip' })
-    switch (outcome.kind) {
-      case 'mismatch': throw new BadRequestError(`The payload sent as ${name} holds content with SHA-1 ${outcome.hash}.`)
-      case 'too-large': throw new PayloadTooLargeError(maxSize === declared
-        ? `The payload sent as ${name} decompresses to more than the pkg.size its action declares (${maxSize} bytes).`
-        : `The payload sent as ${name} decompresses to more than ${maxSize} bytes (publish.max_decompressed_bytes).`)
-      case 'unreadable': throw new BadRequestError(`The payload sent as ${name} is not a valid gzip stream: ${outcome.message}`)
+    const hold = this.repo.payloads.hold()
+    try {
+      const outcome = await this.repo.payloads.ingest(body, hold, { encoding: how.encoding, expected: how.expected, maxSize, keepGzip: how.encoding === 'gzip' })
+      switch (outcome.kind) {
+        case 'mismatch': throw new BadRequestError(`The payload sent as ${name} holds content with SHA-1 ${outcome.hash}.`)
+        case 'too-large': throw new PayloadTooLargeError(maxSize === declared
+          ? `The payload sent as ${name} decompresses to more than the pkg.size its action declares (${maxSize} bytes).`
+          : `The payload sent as ${name} decompresses to more than ${maxSize} bytes (publish.max_decompressed_bytes).`)
+        case 'unreadable': throw new BadRequestError(`The payload sent as ${name} is not a valid gzip stream: ${outcome.message}`)
+      }
+      const d = outcome.digests
+      this.db.prepare(`INSERT OR IGNORE INTO pub_transaction_payload (transaction_id, hash, chash, gzip_sha256, file_sha256, size, csize)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`).run(id, d.hash, d.chash, d.gzipSha256, d.fileSha256, d.size, d.csize)
+      return d
+    } finally {
+      // The transaction's row keeps the payload from collection from here on.
+      hold.release()
     }
-    const d = outcome.digests
-    this.db.prepare(`INSERT OR IGNORE INTO pub_transaction_payload (transaction_id, hash, chash, gzip_sha256, file_sha256, size, csize)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(id, d.hash, d.chash, d.gzipSha256, d.fileSha256, d.size, d.csize)
-    return d
   }
 
   /**
@@ -271,7 +277,7 @@ export class Publications {
     const known = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM payload WHERE hash = ?')
     const byHash = new Map(sent.map(p => [p.hash, p]))
     for (const a of actions.filter(x => x.type === 'signature')) {
-      for (const h of a.hash ? [a.hash, ...attrValues(a, 'chain')] : attrValues(a, 'chain')) {
+      for (const h of actionPayloads(a)) {
         if (!byHash.has(h) && !known.get(h)) throw new BadRequestError(`The certificate ${h} of the signature was never sent to this transaction.`)
       }
     }
@@ -295,7 +301,7 @@ export class Publications {
     const byHash = new Map(sent.map(p => [p.hash, p]))
     const known = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM payload WHERE hash = ?')
     for (const a of actions) {
-      for (const h of a.hash ? [a.hash, ...attrValues(a, 'chain')] : attrValues(a, 'chain')) {
+      for (const h of actionPayloads(a)) {
         if (byHash.has(h)) continue
         const stored = known.get(h) as PayloadDigests | undefined
         if (!stored) throw new BadRequestError(`The payload ${h} of a ${a.type} action was never sent to this transaction.`)

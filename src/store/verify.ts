@@ -9,9 +9,8 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
-import { attrValues } from '../ips/action.js'
 import { sha1Hex, verifyCatalogFile } from '../ips/catalog.js'
-import { parseManifest } from '../ips/manifest.js'
+import { actionPayloads, parseManifest } from '../ips/manifest.js'
 import type { Repository } from './repository.js'
 
 export interface Damage { readonly publisher: string, readonly what: string, readonly problem: string }
@@ -68,7 +67,7 @@ export async function verifyRepository (repo: Repository, only: string | null): 
       const fmri = `pkg://${publisher}/${row.stem}@${row.version}`
       if (sha1Hex(row.manifest) !== row.sha1) damage.push({ publisher, what: fmri, problem: `manifest does not match its SHA-1 ${row.sha1}` })
       for (const action of parseManifest(row.manifest.toString('utf8'))) {
-        for (const hash of action.hash === null ? attrValues(action, 'chain') : [action.hash, ...attrValues(action, 'chain')]) {
+        for (const hash of actionPayloads(action)) {
           if (!payloads.has(hash)) payloads.set(hash, await payloadProblem(repo, hash, payloadRow.get(hash) as { chash: string, size: number } | undefined))
           const problem = payloads.get(hash)
           if (problem !== null && problem !== undefined) damage.push({ publisher, what: `${fmri} ${action.type} ${hash}`, problem })

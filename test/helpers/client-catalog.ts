@@ -74,12 +74,39 @@ export function applyUpdates (parts: Map<string, Part>, logs: Obj[], publisher: 
             list.push(value as Obj)
             list.sort((a, b) => compareVersionStrings(a.version as string, b.version as string))
           } else {
+            // CatalogPart.remove: a stem without versions goes, and the publisher with its last stem.
             part[stem] = list.filter(x => x.version !== e.version)
+            if (part[stem].length === 0) delete part[stem]
           }
         }
       }
     }
   }
+}
+
+/**
+ * A client's incremental refresh (catalog.py get_updates_needed and
+ * apply_updates): from the parts it holds (`old`), the update logs of the
+ * new catalog.attrs newer than its newest part, applied in name order.
+ * Returns the parts it ends with and the logs it fetched; throws where the
+ * client would fall back to a full refresh.
+ */
+export function refreshIncrementally (old: FetchedCatalog, neu: FetchedCatalog, publisher: string): { parts: Map<string, Part>, logs: string[] } {
+  if (neu.attrs.created !== old.attrs.created) throw new Error('BadCatalogUpdateIdentity: created differs, a full refresh')
+  const oldParts = old.attrs.parts as Record<string, { 'last-modified': string }>
+  const newParts = neu.attrs.parts as Record<string, { 'last-modified': string }>
+  const lastModified = new Map(Object.entries(oldParts).map(([n, s]) => [n, parseCatalogTime(s['last-modified'])]))
+  for (const [name, at] of lastModified) {
+    if (!(name in newParts)) throw new Error(`${name} is gone from catalog.attrs: a full refresh`)
+    if (parseCatalogTime(newParts[name]!['last-modified']) < at) throw new Error(`ObsoleteCatalogUpdate: ${name} went back in time`)
+  }
+  const newest = [...lastModified.entries()].filter(([n]) => n.endsWith('.C')).reduce((m, [, v]) => v > m ? v : m, 0n)
+  const logs = Object.entries(neu.attrs.updates as Record<string, { 'last-modified': string }>)
+    .filter(([n, s]) => n.endsWith('.C') && parseCatalogTime(s['last-modified']) > newest).map(([n]) => n).sort()
+  const parts = new Map<string, Part>()
+  for (const name of Object.keys(oldParts)) if (name.endsWith('.C')) parts.set(name, structuredClone(partOf(old.files.get(name), publisher)))
+  applyUpdates(parts, logs.map(n => neu.files.get(n)!), publisher, lastModified)
+  return { parts, logs }
 }
 
 /** The signature a part would have with this content, as catalog.attrs lists it. */

@@ -33,6 +33,7 @@ publisher_role = "depot-publisher"
 [auth.issuers.actions]
 publish = ["depot:publish"]
 rebuild = ["depot:rebuild"]
+remove = ["depot:remove"]
 `
 }
 

@@ -5,8 +5,7 @@
  */
 import path from 'node:path'
 import t from 'tap'
-import { parseCatalogTime } from '../../src/ips/timestamp.js'
-import { applyUpdates, fetchCatalog, partOf, partSignature, type Part } from '../helpers/client-catalog.js'
+import { fetchCatalog, partSignature, refreshIncrementally } from '../helpers/client-catalog.js'
 import { GOLDEN } from '../helpers/depot.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { exchanges } from '../helpers/golden.js'
@@ -24,18 +23,12 @@ t.test('the update log after a publish replays onto the imported parts', async t
   const neu = await fetchCatalog(depot.port, 'test')
   t.equal(neu.attrs.created, old.attrs.created)
   t.equal(neu.attrs['package-version-count'], (old.attrs['package-version-count'] as number) + 2)
-  const oldParts = old.attrs.parts as Record<string, { 'last-modified': string }>
-  const lastModified = new Map(Object.entries(oldParts).map(([n, s]) => [n, parseCatalogTime(s['last-modified'])]))
-  const newest = [...lastModified.entries()].filter(([n]) => n.endsWith('.C')).reduce((m, [, v]) => v > m ? v : m, 0n)
-  const needed = Object.entries(neu.attrs.updates as Record<string, { 'last-modified': string }>)
-    .filter(([n, s]) => n.endsWith('.C') && parseCatalogTime(s['last-modified']) > newest).map(([n]) => n).sort()
-  t.equal(needed.length, 1, `only the new hour's log: ${needed.join(', ')}`)
-  const parts = new Map<string, Part>()
-  for (const name of Object.keys(oldParts)) if (name.endsWith('.C')) parts.set(name, structuredClone(partOf(old.files.get(name), 'test')))
-  applyUpdates(parts, needed.map(n => neu.files.get(n)!), 'test', lastModified)
+  const { parts, logs } = refreshIncrementally(old, neu, 'test')
+  t.equal(logs.length, 1, `only the new hour's log: ${logs.join(', ')}`)
   for (const [name, part] of parts) {
     t.equal(partSignature('test', part), (neu.attrs.parts as Record<string, { 'signature-sha-1': string }>)[name]!['signature-sha-1'], `${name} matches the new catalog.attrs`)
   }
+  const oldParts = old.attrs.parts as Record<string, { 'last-modified': string }>
   const untouched = Object.entries(neu.attrs.parts as Record<string, { 'last-modified': string }>).filter(([n, s]) => oldParts[n]?.['last-modified'] === s['last-modified']).map(([n]) => n)
   t.ok(untouched.includes('catalog.summary.fr'), 'parts the publish did not touch keep their last-modified')
 })

@@ -58,6 +58,7 @@ const target = fc.tuple(pick('', 'test/', 'example.org/', 'nosuch/', '%00/', 'x%
   fc.tuple(pick('GET'), txid.map(id => `abandon/0/${id}`)),
   fc.tuple(pick('GET'), pick('refresh', 'refresh-packages', 'rebuild', 'bogus', '').map(c => `admin/0/?cmd=${c}`)),
   fc.tuple(pick('GET'), pick('index/0/refresh', 'index/0/bogus')),
+  fc.tuple(pick('DELETE', 'GET'), fc.tuple(pick('test/', 'example.org/', 'nosuch/', '%00/'), fmri).map(([p, f]) => `api/v1/publishers/${p}packages/${f}`)),
   fc.tuple(pick('GET', 'POST', 'DELETE', 'OPTIONS'), pick('api/v1/publishers/test/packages', 'api/v1/publishers/test/payloads/missing', 'api/v1/publishers/%00/packages', 'api/v1/publishers/test/rebuild', 'api/v1/rebuild', 'api/v1/whoami', 'api/v1/jobs/nosuch', 'api/v1/token/exchange', '.well-known/oauth-protected-resource', 'robots.txt', ''))
 )).map(([prefix, [method, path]]) => [method, `/${path.startsWith('api/') || path.startsWith('.well-known') ? '' : prefix}${path}`] as const)
 

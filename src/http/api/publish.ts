@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { BadRequestError, DepotError, PayloadTooLargeError } from '../../errors.js'
 import { declaredPayloadSizes, parseManifest } from '../../ips/manifest.js'
 import type { PayloadDigests } from '../../store/payload-digests.js'
-import { SHA1_NAME } from '../../store/payload-store.js'
+import { type PayloadHold, SHA1_NAME } from '../../store/payload-store.js'
 import type { DepotServices } from '../depot/context.js'
 import { streamToFile } from '../body.js'
 import { rm } from 'node:fs/promises'
@@ -62,53 +62,65 @@ export async function publishApi (app: FastifyInstance, opts: { depot: DepotServ
   }, async (req, reply) => {
     if (Number(req.headers['content-length'] ?? 0) > bodyLimit) throw new PayloadTooLargeError(`The request body is larger than ${bodyLimit} bytes (server.body_limit).`)
     if (!req.isMultipart()) throw new BadRequestError('Send multipart/form-data: a "manifest" field and one part per payload, named by its SHA-1.')
-    let manifest: string | undefined
-    let declared = new Map<string, number | null>()
-    const payloads = new Map<string, PayloadDigests>()
-    const maxDecompressed = depot.config.publish.maxDecompressedBytes
-    let received = 0
-    const tooLarge = (): PayloadTooLargeError => new PayloadTooLargeError(`The request body is larger than ${bodyLimit} bytes (server.body_limit).`)
+    const hold = depot.repo.payloads.hold()
     try {
-      for await (const part of req.parts()) {
-        if (part.type === 'field') {
-          if (part.fieldname !== 'manifest') throw new BadRequestError(`Unexpected field '${part.fieldname}'.`)
-          if (manifest !== undefined) throw new BadRequestError('The "manifest" field was sent twice.')
-          if (part.valueTruncated) throw new PayloadTooLargeError(`The manifest is larger than ${MAX_MANIFEST_BYTES} bytes.`)
-          const value = String(part.value)
-          received += value.length
-          if (received > bodyLimit) throw tooLarge()
-          manifest = utf8Field('manifest', value)
-          declared = declaredPayloadSizes(parseManifest(manifest, depot.config.publish.maxActions))
-          continue
-        }
-        const name = part.fieldname
-        if (manifest === undefined) throw new BadRequestError('Send the "manifest" field first, before the payloads.')
-        if (!SHA1_NAME.test(name)) throw new BadRequestError(`Payload parts are named by the SHA-1 of their content, not '${name}'.`)
-        if (!declared.has(name)) throw new BadRequestError(`Payload ${name} is not referenced by the manifest.`)
-        const { file, size } = await streamToFile(part.file, depot.repo.payloads.tmp, bodyLimit - received, tooLarge)
-        try {
-          received += size
-          if (part.file.truncated) throw tooLarge()
-          payloads.set(name, await ingest(depot, file, name, declared.get(name) ?? null, maxDecompressed))
-        } finally {
-          await rm(file, { force: true })
-        }
-      }
-    } catch (err) {
-      // The multipart parser's own errors: those with a 4xx status stand; anything else is an unreadable body, not a 500.
-      if (err instanceof DepotError || ((err as { statusCode?: number }).statusCode ?? 500) < 500) throw err
-      throw new BadRequestError(`The multipart body cannot be read: ${(err as Error).message}`)
+      const { manifest, payloads } = await receiveUpload(req, depot, hold)
+      const { fmri } = depot.publications.publishManifest(req.params.publisher, manifest, payloads)
+      return await reply.code(201).send({ fmri })
+    } finally {
+      hold.release()
     }
-    if (manifest === undefined) throw new BadRequestError('The "manifest" field is missing.')
-    const { fmri } = depot.publications.publishManifest(req.params.publisher, manifest, payloads)
-    return reply.code(201).send({ fmri })
   })
 }
 
+/** Reads the multipart body: the manifest, then each payload checked and stored under `hold`. */
+async function receiveUpload (req: FastifyRequest, depot: DepotServices, hold: PayloadHold): Promise<{ manifest: string, payloads: Map<string, PayloadDigests> }> {
+  const bodyLimit = depot.config.server.bodyLimit
+  let manifest: string | undefined
+  let declared = new Map<string, number | null>()
+  const payloads = new Map<string, PayloadDigests>()
+  const maxDecompressed = depot.config.publish.maxDecompressedBytes
+  let received = 0
+  const tooLarge = (): PayloadTooLargeError => new PayloadTooLargeError(`The request body is larger than ${bodyLimit} bytes (server.body_limit).`)
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'field') {
+        if (part.fieldname !== 'manifest') throw new BadRequestError(`Unexpected field '${part.fieldname}'.`)
+        if (manifest !== undefined) throw new BadRequestError('The "manifest" field was sent twice.')
+        if (part.valueTruncated) throw new PayloadTooLargeError(`The manifest is larger than ${MAX_MANIFEST_BYTES} bytes.`)
+        const value = String(part.value)
+        received += value.length
+        if (received > bodyLimit) throw tooLarge()
+        manifest = utf8Field('manifest', value)
+        declared = declaredPayloadSizes(parseManifest(manifest, depot.config.publish.maxActions))
+        continue
+      }
+      const name = part.fieldname
+      if (manifest === undefined) throw new BadRequestError('Send the "manifest" field first, before the payloads.')
+      if (!SHA1_NAME.test(name)) throw new BadRequestError(`Payload parts are named by the SHA-1 of their content, not '${name}'.`)
+      if (!declared.has(name)) throw new BadRequestError(`Payload ${name} is not referenced by the manifest.`)
+      const { file, size } = await streamToFile(part.file, depot.repo.payloads.tmp, bodyLimit - received, tooLarge)
+      try {
+        received += size
+        if (part.file.truncated) throw tooLarge()
+        payloads.set(name, await ingest(depot, hold, file, name, declared.get(name) ?? null, maxDecompressed))
+      } finally {
+        await rm(file, { force: true })
+      }
+    }
+  } catch (err) {
+    // The multipart parser's own errors: those with a 4xx status stand; anything else is an unreadable body, not a 500.
+    if (err instanceof DepotError || ((err as { statusCode?: number }).statusCode ?? 500) < 500) throw err
+    throw new BadRequestError(`The multipart body cannot be read: ${(err as Error).message}`)
+  }
+  if (manifest === undefined) throw new BadRequestError('The "manifest" field is missing.')
+  return { manifest, payloads }
+}
+
 /** Checks and stores one received payload, bounded by what its actions declare. */
-async function ingest (depot: DepotServices, file: string, name: string, declaredSize: number | null, maxDecompressed: number): Promise<PayloadDigests> {
+async function ingest (depot: DepotServices, hold: PayloadHold, file: string, name: string, declaredSize: number | null, maxDecompressed: number): Promise<PayloadDigests> {
   const maxSize = declaredSize === null ? maxDecompressed : Math.min(declaredSize, maxDecompressed)
-  const outcome = await depot.repo.payloads.ingest(file, { encoding: 'detect', expected: name, maxSize })
+  const outcome = await depot.repo.payloads.ingest(file, hold, { encoding: 'detect', expected: name, maxSize })
   switch (outcome.kind) {
     case 'stored': return outcome.digests
     case 'mismatch': throw new BadRequestError(`payload ${name} holds content with SHA-1 ${outcome.hash}`)
