@@ -1,26 +1,29 @@
 /** Every `ips-depot` command: its usage, options and what it runs. */
 import fs from 'node:fs'
 import path from 'node:path'
-import { DepotIssuer } from '../auth/depot-issuer.js'
 import { startAuthProxy } from '../auth-proxy.js'
 import { type DepotConfig, parseListen } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { removeLogin } from '../login/credentials.js'
-import { browserLogin, clientCredentialsLogin, deviceLogin, depotLoginInfo } from '../login/oauth.js'
-import { chooseTokenSource, type TokenFlags, TokenProvider } from '../login/token-source.js'
-import { publishPackage } from '../publish-cli.js'
-import { parseSince, readAudit } from '../store/audit.js'
-import { backup, restore } from '../store/backup.js'
-import { DataDirLock } from '../store/data-lock.js'
-import { importRepository } from '../store/import.js'
-import { addPublisher } from '../store/publish.js'
-import { listPackages, matchPackages } from '../store/list.js'
-import { collectPayloads } from '../store/maintenance.js'
-import { packagesToRemove, removeOwned, removePackages, removePublishers } from '../store/remove.js'
-import { rebuild } from '../store/rebuild.js'
-import { verifyRepository } from '../store/verify.js'
+import type { TokenFlags, TokenProvider } from '../login/token-source.js'
 import type { Command, Options, Values } from './command.js'
-import { configFile, configFrom, progressPrinter, serve, withReader, withRepository, withWriter } from './serve.js'
+import { configFile, configFrom, progressPrinter } from './config-file.js'
+
+// What a command runs is loaded when it runs: `--help` and a usage error need none of it,
+// and each command loads only its own (the database, Fastify, jose), so the CLI starts quickly.
+const dataDir = async (): Promise<typeof import('./data-dir.js')> => await import('./data-dir.js')
+const store = {
+  audit: async () => await import('../store/audit.js'),
+  backup: async () => await import('../store/backup.js'),
+  dataLock: async () => await import('../store/data-lock.js'),
+  import: async () => await import('../store/import.js'),
+  list: async () => await import('../store/list.js'),
+  maintenance: async () => await import('../store/maintenance.js'),
+  publish: async () => await import('../store/publish.js'),
+  rebuild: async () => await import('../store/rebuild.js'),
+  remove: async () => await import('../store/remove.js'),
+  verify: async () => await import('../store/verify.js')
+}
 
 const CONFIG: Options = { config: { type: 'string' }, data: { type: 'string' } }
 const CONFIG_HELP = `  --config FILE   the configuration (else $IPS_DEPOT_CONFIG, else ./depot.config.toml)
@@ -73,7 +76,8 @@ const bool = (v: Values[string]): boolean => v === true
 const configFlags = (v: Values): { config?: string, data?: string, listen?: string } => ({ config: str(v.config), data: str(v.data), listen: str(v.listen) } as never)
 
 /** Prints the source a CLI took its token from (never the token): a surprise here is a support ticket saved. */
-function tokens (depot: string, values: Values): TokenProvider {
+async function tokens (depot: string, values: Values): Promise<TokenProvider> {
+  const { chooseTokenSource, TokenProvider } = await import('../login/token-source.js')
   const source = chooseTokenSource(depot, values as TokenFlags)
   const what = 'login' in source ? 'the stored login' : 'exchange' in source ? 'a trusted-publishing exchange' : 'file' in source ? `the file ${source.file}` : 'env' in source ? `$${source.env}` : 'a command'
   process.stderr.write(`ips-depot: token from ${what}\n`)
@@ -89,6 +93,7 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, listen: { type: 'string' } },
     async run (v) {
       const flags = configFlags(v)
+      const { serve } = await import('./serve.js')
       await serve(configFrom(flags), configFile(flags))
       return null
     }
@@ -101,6 +106,7 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, replace: { type: 'boolean' } },
     args: ['DIR'],
     async run (v, [dir]) {
+      const [{ withRepository }, { importRepository }] = await Promise.all([dataDir(), store.import()])
       await withRepository(configFrom(configFlags(v)), 'import', async repo => {
         const results = await importRepository(repo, dir!, { replace: bool(v.replace), onProgress: progressPrinter() })
         for (const r of results) console.log(r.unchanged ? `${r.name}: already imported, unchanged` : `${r.name}: ${r.packages} packages, ${r.payloads} payloads`)
@@ -115,6 +121,7 @@ export const COMMANDS: readonly Command[] = [
     details: `${CONFIG_HELP}\n  --publisher NAME  only this publisher\n  --catalog, --index  only that part (neither: both)`,
     options: { ...CONFIG, publisher: { type: 'string' }, catalog: { type: 'boolean' }, index: { type: 'boolean' } },
     async run (v) {
+      const [{ withRepository }, { rebuild }] = await Promise.all([dataDir(), store.rebuild()])
       await withRepository(configFrom(configFlags(v)), 'rebuild', repo => {
         // Neither flag means both, as `pkgrepo rebuild` without --no-index/--no-catalog.
         const both = !bool(v.catalog) && !bool(v.index)
@@ -132,6 +139,7 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, default: { type: 'boolean' } },
     args: ['NAME'],
     async run (v, [name]) {
+      const [{ withRepository }, { addPublisher }] = await Promise.all([dataDir(), store.publish()])
       await withRepository(configFrom(configFlags(v)), 'add-publisher', repo => {
         addPublisher(repo, name!, bool(v.default))
         console.log(`publisher ${name!} ready${bool(v.default) ? ' (default)' : ''}`)
@@ -148,6 +156,7 @@ export const COMMANDS: readonly Command[] = [
     required: ['depot'],
     async run (v) {
       const depot = str(v.depot)!
+      const { browserLogin, clientCredentialsLogin, deviceLogin, depotLoginInfo } = await import('../login/oauth.js')
       const info = await depotLoginInfo(depot, str(v.issuer))
       const tell = (m: string): void => { process.stderr.write(m + '\n') }
       if (bool(v['client-credentials'])) {
@@ -185,7 +194,7 @@ export const COMMANDS: readonly Command[] = [
     required: ['depot'],
     async run (v) {
       const depot = str(v.depot)!
-      const token = await tokens(depot, v).token()
+      const token = await (await tokens(depot, v)).token()
       const res = await fetch(new URL('/api/v1/whoami', depot), { headers: { authorization: `Bearer ${token}` } })
       const body = await res.json() as { detail?: string, subject?: string, issuer?: string, admin?: boolean, publishers?: Record<string, string[]> }
       if (!res.ok) throw new Error(`whoami refused (${res.status}): ${body.detail ?? ''}`)
@@ -205,7 +214,8 @@ export const COMMANDS: readonly Command[] = [
     required: ['depot', 'publisher'],
     async run (v, [manifest]) {
       const depot = str(v.depot)!
-      const fmri = await publishPackage({ depot, publisher: str(v.publisher)!, manifest: manifest!, protoDirs: (v.d as string[] | undefined) ?? [], tokens: tokens(depot, v) })
+      const { publishPackage } = await import('../publish-cli.js')
+      const fmri = await publishPackage({ depot, publisher: str(v.publisher)!, manifest: manifest!, protoDirs: (v.d as string[] | undefined) ?? [], tokens: await tokens(depot, v) })
       console.log(`PUBLISHED\n${fmri}`)
       return 0
     }
@@ -222,7 +232,7 @@ export const COMMANDS: readonly Command[] = [
       const listen = parseListen(str(v.listen) ?? '127.0.0.1:10081', '--listen')
       // The proxy adds a publisher's token to whatever reaches it: never listen beyond loopback.
       if (!['127.0.0.1', '::1', 'localhost'].includes(listen.host)) throw new Error('auth-proxy listens on loopback only')
-      const server = await startAuthProxy(new URL(upstream), tokens(upstream, v), listen)
+      const server = await startAuthProxy(new URL(upstream), await tokens(upstream, v), listen)
       const addr = server.address() as { port: number }
       console.log(`auth-proxy listening at http://${listen.host}:${addr.port}/ -> ${upstream}`)
       process.once('SIGINT', () => server.close())
@@ -242,6 +252,7 @@ export const COMMANDS: readonly Command[] = [
       const cfg = configFrom(configFlags(v))
       const t = cfg.auth?.tokens
       if (!t) throw new Error('[auth.tokens] is not configured: the depot issues no tokens of its own')
+      const { DepotIssuer } = await import('../auth/depot-issuer.js')
       const key = await new DepotIssuer(t, cfg.auth!.resource, path.join(cfg.storage.dataDir, 'keys')).store.rotate(t.algorithm)
       console.log(`new signing key ${key.kid} (${key.alg}); keys older than its predecessor's last tokens were removed`)
       return 0
@@ -255,6 +266,7 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, publisher: { type: 'string' } },
     args: ['PATTERN...?'],
     async run (v, patterns) {
+      const [{ withReader }, { listPackages }] = await Promise.all([dataDir(), store.list()])
       const listed = withReader(configFrom(configFlags(v)), db => listPackages(db, str(v.publisher) ?? null, patterns))
       if (listed.length === 0 && patterns.length > 0) throw new Error(`no packages match ${patterns.join(' ')}`)
       const widths = [Math.max(9, ...listed.map(l => l.publisher.length)), Math.max(4, ...listed.map(l => l.stem.length))]
@@ -271,6 +283,7 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, publisher: { type: 'string' }, 'dry-run': { type: 'boolean', short: 'n' } },
     args: ['PATTERN...'],
     async run (v, patterns) {
+      const [{ withWriter }, { packagesToRemove, removeOwned, removePackages }] = await Promise.all([dataDir(), store.remove()])
       await withWriter(configFrom(configFlags(v)), 'remove', (repo, owner) => {
         const packages = packagesToRemove(repo.db, str(v.publisher) ?? null, patterns)
         const fmris = packages.map(p => `pkg://${p.publisher}/${p.stem}@${p.version}`)
@@ -293,6 +306,7 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, 'dry-run': { type: 'boolean', short: 'n' } },
     args: ['NAME...'],
     async run (v, names) {
+      const [{ withWriter }, { removePublishers }, { matchPackages }, { collectPayloads }] = await Promise.all([dataDir(), store.remove(), store.list(), store.maintenance()])
       await withWriter(configFrom(configFlags(v)), 'remove-publisher', (repo, owner) => {
         if (bool(v['dry-run'])) {
           const { matches } = matchPackages(repo.db, null, [])
@@ -319,6 +333,7 @@ export const COMMANDS: readonly Command[] = [
     details: `${CONFIG_HELP}\n  --since T       an ISO 8601 time, or an age: 90m, 24h, 7d\n  --publisher P   decisions about this publisher\n  --json          one JSON object per line\n\nReads the database without its lock: it works beside a serving depot.`,
     options: { ...CONFIG, since: { type: 'string' }, publisher: { type: 'string' }, json: { type: 'boolean' } },
     async run (v) {
+      const [{ withReader }, { parseSince, readAudit }] = await Promise.all([dataDir(), store.audit()])
       const since = str(v.since) === undefined ? null : parseSince(str(v.since)!)
       const entries = withReader(configFrom(configFlags(v)), db => readAudit(db, { since, publisher: str(v.publisher) ?? null }))
       for (const e of entries) {
@@ -334,6 +349,7 @@ export const COMMANDS: readonly Command[] = [
     details: `${CONFIG_HELP}\n  --publisher NAME  only this publisher\n\nExits 1 and lists every damage found. Takes the data directory's lock: verify a stopped depot, or a restored backup.`,
     options: { ...CONFIG, publisher: { type: 'string' } },
     async run (v) {
+      const [{ withRepository }, { verifyRepository }] = await Promise.all([dataDir(), store.verify()])
       const report = await withRepository(configFrom(configFlags(v)), 'verify', async repo => await verifyRepository(repo, str(v.publisher) ?? null))
       for (const d of report.damage) console.log(`DAMAGED ${d.publisher}: ${d.what}: ${d.problem}`)
       console.log(`verified ${report.publishers.join(', ')}: ${report.catalogFiles} catalog files, ${report.packages} packages, ${report.payloads} payloads: ${report.damage.length === 0 ? 'no damage' : `${report.damage.length} damaged`}`)
@@ -349,6 +365,7 @@ export const COMMANDS: readonly Command[] = [
     args: ['DEST'],
     async run (v, [dest]) {
       const cfg = configFrom(configFlags(v))
+      const { backup } = await store.backup()
       const r = backup(cfg.storage.dataDir, path.resolve(dest!))
       console.log(`backed up ${cfg.storage.dataDir} into ${path.resolve(dest!)}: database ${r.databaseBytes} bytes, ${r.copied} payloads copied, ${r.present} already there`)
       if (r.missing.length > 0) throw new Error(`${r.missing.length} payloads the catalog references are missing from ${cfg.storage.dataDir}: ${r.missing.slice(0, 5).join(', ')}`)
@@ -364,6 +381,7 @@ export const COMMANDS: readonly Command[] = [
     args: ['SRC'],
     async run (v, [src]) {
       const cfg = configFrom(configFlags(v))
+      const [{ withRepository }, { restore }, { DataDirLock }] = await Promise.all([dataDir(), store.backup(), store.dataLock()])
       const lock = DataDirLock.acquire(cfg.storage.dataDir, 'restore')
       let r: ReturnType<typeof restore>
       try { r = restore(path.resolve(src!), cfg.storage.dataDir) } finally { lock.release() }

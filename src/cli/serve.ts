@@ -1,92 +1,17 @@
 /**
- * The commands that open the data directory: where the configuration comes
- * from, the single-writer lock around every writer, and `serve` itself.
+ * `ips-depot serve`: the sweeps only the data directory's owner may run,
+ * the seed repository for the development config, the app, housekeeping,
+ * and a shutdown that finishes the requests in flight.
  */
-import fs from 'node:fs'
-import path from 'node:path'
-import { type DepotConfig, loadConfig, parseListen } from '../config.js'
-import { ConfigError } from '../errors.js'
+import type { DepotConfig } from '../config.js'
 import { buildApp } from '../http/app.js'
 import { startMetricsServer } from '../http/metrics.js'
-import { DataDirLock, DataDirLockedError } from '../store/data-lock.js'
-import { type Db, openDatabase } from '../store/db.js'
-import { importRepository, type ImportProgress } from '../store/import.js'
+import { DataDirLock } from '../store/data-lock.js'
+import { importRepository } from '../store/import.js'
 import { collectPayloads, expireTransactions, sweepOrphanPayloads } from '../store/maintenance.js'
 import { Repository } from '../store/repository.js'
 import { VERSION } from '../version.js'
-
-export interface ConfigFlags { readonly config?: string | undefined, readonly listen?: string | undefined, readonly data?: string | undefined }
-
-/** --config, then $IPS_DEPOT_CONFIG, then ./depot.config.toml. */
-export function configFile (flags: ConfigFlags): string {
-  const chosen = flags.config ?? process.env.IPS_DEPOT_CONFIG ?? 'depot.config.toml'
-  if (flags.config === undefined && process.env.IPS_DEPOT_CONFIG === undefined && !fs.existsSync(chosen)) {
-    throw new ConfigError('(file)', `no configuration: give --config FILE, set IPS_DEPOT_CONFIG, or put depot.config.toml in ${process.cwd()}`)
-  }
-  return path.resolve(chosen)
-}
-
-export function configFrom (flags: ConfigFlags): DepotConfig {
-  const cfg = loadConfig(configFile(flags))
-  return {
-    ...cfg,
-    server: { ...cfg.server, ...(flags.listen ? parseListen(flags.listen, '--listen') : {}) },
-    // A data directory named on the command line is the operator's: the sample repository is never seeded into it.
-    storage: { ...cfg.storage, ...(flags.data ? { dataDir: path.resolve(flags.data), seedRepository: null } : {}) }
-  }
-}
-
-export function progressPrinter (): ((p: ImportProgress) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined
-  let last = 0
-  return p => {
-    const now = Date.now()
-    if (now - last < 100 && p.done !== p.total) return
-    last = now
-    const width = 30
-    const filled = p.total === 0 ? width : Math.round(width * p.done / p.total)
-    process.stderr.write(`\r${p.publisher.padEnd(16)} ${p.phase.padEnd(9)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}   `)
-    if (p.done === p.total) process.stderr.write('\n')
-  }
-}
-
-/** Every writer holds the data directory's lock for as long as it has the repository open. */
-export async function withRepository<T> (cfg: DepotConfig, command: string, fn: (repo: Repository) => Promise<T> | T): Promise<T> {
-  const lock = DataDirLock.acquire(cfg.storage.dataDir, command)
-  try {
-    const repo = new Repository(cfg.storage.dataDir)
-    try { return await fn(repo) } finally { repo.close() }
-  } finally {
-    lock.release()
-  }
-}
-
-/**
- * For a command that changes the catalog and may run beside a serving
- * depot: with the lock when the directory is free (`owner`: it may delete
- * payload files), else on the database alone, which SQLite keeps
- * consistent between the two processes; the lock holder then deletes.
- */
-export async function withWriter<T> (cfg: DepotConfig, command: string, fn: (repo: Repository, owner: boolean) => Promise<T> | T): Promise<T> {
-  let lock: DataDirLock | null = null
-  try {
-    lock = DataDirLock.acquire(cfg.storage.dataDir, command)
-  } catch (err) {
-    if (!(err instanceof DataDirLockedError)) throw err
-  }
-  try {
-    const repo = new Repository(cfg.storage.dataDir)
-    try { return await fn(repo, lock !== null) } finally { repo.close() }
-  } finally {
-    lock?.release()
-  }
-}
-
-/** The catalog of record opened read-only, without the lock: what a command that only reads uses beside a serving depot. */
-export function withReader<T> (cfg: DepotConfig, fn: (db: Db) => T): T {
-  const db = openDatabase(path.join(cfg.storage.dataDir, 'depot.sqlite'), { readonly: true })
-  try { return fn(db) } finally { db.close() }
-}
+import { progressPrinter } from './config-file.js'
 
 export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   // Held until the process exits: the sweeps below may only run with no other writer on the directory.

@@ -92,6 +92,12 @@ export async function startProvider (opts: ProviderOptions): Promise<RunningProv
     }
   } as never)
   provider.on('grant.success', (ctx: { oidc: { params: { grant_type: string } } }) => { issued.push(ctx.oidc.params.grant_type) })
+  // RFC 8628 lets the server set the polling interval (5 s when it is silent, as oidc-provider is): a second keeps logins quick.
+  // Provider is a Koa application; its types leave out use().
+  ;(provider as unknown as { use: (mw: (ctx: { path: string, body?: unknown }, next: () => Promise<void>) => Promise<void>) => void }).use(async (ctx, next) => {
+    await next()
+    if (ctx.path === '/device/auth' && typeof ctx.body === 'object' && ctx.body !== null) (ctx.body as { interval?: number }).interval = 1
+  })
   let keySetFetches = 0
   const callback = provider.callback()
   server.on('request', (req, res) => {
