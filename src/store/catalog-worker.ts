@@ -9,8 +9,9 @@ import { Worker } from 'node:worker_threads'
 import type { CatalogPart } from './catalog-parts.js'
 import type { CatalogReply, CatalogRequest, RebuildOptions } from './catalog-worker-protocol.js'
 import { releaseReplacedParts } from './release-memory.js'
+import { workerModule } from './worker-module.js'
 
-const WORKER_URL = new URL(`./catalog-worker-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
+const WORKER = workerModule('catalog-worker-thread', import.meta.url)
 
 const BACKGROUND_SEAL_INTERVAL_MS = 1000
 
@@ -83,7 +84,7 @@ export class CatalogWorker {
 
   private spawned (): Worker {
     if (this.worker) return this.worker
-    const w = new Worker(WORKER_URL, { workerData: { dataDir: this.dataDir, dbFile: this.dbFile } })
+    const w = new Worker(WORKER.url, { execArgv: WORKER.execArgv, workerData: { dataDir: this.dataDir, dbFile: this.dbFile } })
     w.on('message', (reply: CatalogReply) => this.settle(reply))
     w.on('error', err => { if (this.worker === w) this.worker = null; this.failAll(err) })
     w.on('exit', code => { if (this.worker === w) { this.worker = null; this.failAll(new Error(`the catalog worker stopped (exit ${code})`)) } })

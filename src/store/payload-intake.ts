@@ -8,8 +8,9 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { PayloadJob, PayloadOutcome } from './payload-processing.js'
 import type { PayloadReply } from './payload-worker.js'
+import { workerModule } from './worker-module.js'
 
-const WORKER_URL = new URL(`./payload-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
+const WORKER = workerModule('payload-worker', import.meta.url)
 
 interface Slot { worker: Worker, busy: boolean }
 interface Pending { job: PayloadJob, resolve: (o: PayloadOutcome) => void, reject: (e: Error) => void }
@@ -45,7 +46,7 @@ export class PayloadIntake {
   }
 
   private spawn (): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL), busy: false }
+    const slot: Slot = { worker: new Worker(WORKER.url, { execArgv: WORKER.execArgv }), busy: false }
     slot.worker.on('message', (reply: PayloadReply) => {
       const p = this.inFlight.get(reply.id)
       if (!p) return

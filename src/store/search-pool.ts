@@ -15,6 +15,7 @@ import { DepotError, ServiceUnavailableError } from '../errors.js'
 import type { QuerySpec } from '../ips/search-query.js'
 import { QUERY_TOO_LONG, type SearchLimits } from './search-engine.js'
 import type { SearchJob, SearchMessage, SearchReply } from './search-worker.js'
+import { workerModule } from './worker-module.js'
 
 interface Pending {
   readonly job: SearchJob
@@ -38,7 +39,7 @@ export interface SearchPoolOptions extends SearchLimits {
   readonly workers?: number
 }
 
-const WORKER_URL = new URL(`./search-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
+const WORKER = workerModule('search-worker', import.meta.url)
 
 export class SearchPool {
   private readonly slots: Slot[]
@@ -63,7 +64,7 @@ export class SearchPool {
 
   private spawn (slot: Slot): Worker {
     const limits: SearchLimits = { maxRows: this.opts.maxRows, timeBudgetMs: this.opts.timeBudgetMs }
-    const w = new Worker(WORKER_URL, { workerData: { dbFile: this.dbFile, limits } })
+    const w = new Worker(WORKER.url, { execArgv: WORKER.execArgv, workerData: { dbFile: this.dbFile, limits } })
     slot.ready = false
     w.on('message', (reply: SearchMessage) => {
       if ('ready' in reply) { slot.ready = true; this.next(); return }
