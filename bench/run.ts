@@ -9,7 +9,8 @@
  *  - the L corpus (229k versions, metadata only): import, catalog
  *    generation, full catalog sizes, RSS serving every part in every
  *    encoding, 100 concurrent connections;
- *  - one publish into a small catalog and into L.
+ *  - one publish into a small catalog and into L;
+ *  - the read path through Varnish (deploy/varnish) in front of the S depot.
  *
  * BENCH_SECONDS, BENCH_CONNECTIONS and BENCH_SKIP_L=1 shorten a run.
  */
@@ -22,6 +23,7 @@ import { generateCorpus } from './corpus.js'
 import { load, LOAD_TOOL, type LoadResult } from './load.js'
 import { NGINX, startPayloadNginx } from './nginx.js'
 import { freePort } from '../test/helpers/nginx.js'
+import { startVarnish, VARNISHD } from '../test/helpers/varnish.js'
 import { depotConfigToml, publishBench, type PublishResult, rssMiB, waitForHttp } from './publish.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -110,6 +112,25 @@ try {
   ]
   const searchRows: LoadResult[] = []
   for (const [name, url] of searches) searchRows.push(await load(name, url, opts))
+  // --- Through Varnish: deploy/varnish/ips-depot.vcl in front of the same depot ---
+  const varnishRows: Array<{ direct: LoadResult, cached: LoadResult, reachedDepot: number }> = []
+  if (VARNISHD !== undefined) {
+    const vPort = await freePort()
+    const vcl = fs.readFileSync(path.join(ROOT, 'deploy/varnish/ips-depot.vcl'), 'utf8').replaceAll('@DEPOT_HOST@', '127.0.0.1').replaceAll('@DEPOT_PORT@', String(sPort))
+    const varnish = await startVarnish(path.join(work, 'varnish'), vcl, vPort)
+    try {
+      await waitForHttp(`http://127.0.0.1:${vPort}/versions/0/`, 60)
+      for (const [i, [name, p]] of targets.entries()) {
+        const before = varnish.counter('MAIN.backend_req')
+        const cached = await load(name, `http://127.0.0.1:${vPort}${p}`, opts)
+        varnishRows.push({ direct: rows[i]!.depot, cached, reachedDepot: varnish.counter('MAIN.backend_req') - before })
+        console.log(`${name} through Varnish: ${fmt(cached.reqs)} req/s, ${varnishRows.at(-1)!.reachedDepot} requests reached the depot`)
+      }
+    } finally {
+      await varnish.stop()
+    }
+  }
+
   const sRss = rssMiB(sDepot.child)
   await stop(sDepot.child)
 
@@ -143,6 +164,20 @@ try {
     `| ${zstdPart.name} | – | ${fmt(zstdPart.reqs)} | ${fmt(zstdPart.mbs, 1)} | ${fmt(zstdPart.p50, 2)} | ${fmt(zstdPart.p99, 2)} | – | – | – | – | – | ${zstdPart.errors} |`,
     '',
     `Depot RSS after the read-path and search runs: ${sRss.toFixed(0)} MiB.`,
+    '',
+    '## Through Varnish (corpus S)',
+    '',
+    VARNISHD === undefined
+      ? 'varnish is not installed: skipped.'
+      : `\`deploy/varnish/ips-depot.vcl\` (Debian's varnish) in front of the same depot, the same ${CONNECTIONS} connections for ${SECONDS} s per target. "Reached the depot" counts Varnish's backend requests during the run: for catalog.attrs these are the ETag revalidations (a 304 without a body each), for the rest the first fetch only.`,
+    '',
+    ...(VARNISHD === undefined
+      ? []
+      : [
+          '| target | direct req/s | through Varnish req/s | Varnish ÷ direct | p50 ms | p99 ms | reached the depot | errors |',
+          '|---|---:|---:|---:|---:|---:|---:|---:|',
+          ...varnishRows.map(r => `| ${r.cached.name} | ${fmt(r.direct.reqs)} | ${fmt(r.cached.reqs)} | ${fmt(r.cached.reqs / r.direct.reqs * 100)}% | ${fmt(r.cached.p50, 2)} | ${fmt(r.cached.p99, 2)} | ${r.reachedDepot} | ${r.cached.errors} |`)
+        ]),
     '',
     '## Search (corpus S, in the search worker)',
     '',

@@ -10,12 +10,15 @@ import path from 'node:path'
 
 export const VARNISHD = ['/usr/sbin/varnishd', '/usr/bin/varnishd'].find(p => fs.existsSync(p))
 const VARNISHADM = ['/usr/bin/varnishadm', '/usr/sbin/varnishadm'].find(p => fs.existsSync(p))
+const VARNISHSTAT = ['/usr/bin/varnishstat', '/usr/sbin/varnishstat'].find(p => fs.existsSync(p))
 
 export interface RunningVarnish {
   /** The VCL compiled with `varnishd -C`: exit status and what it printed on error. */
   readonly check: { readonly status: number | null, readonly stderr: string }
   /** `varnishadm` against this instance. */
   admin (...args: string[]): string
+  /** A counter of `varnishstat`, such as MAIN.backend_req. */
+  counter (field: string): number
   /** SIGTERM, and waits for varnishd to exit (SIGKILL after 5 s). */
   stop (): Promise<void>
 }
@@ -43,6 +46,11 @@ export async function startVarnish (prefix: string, vcl: string, port: number): 
     admin: (...args) => {
       if (VARNISHADM === undefined) throw new Error('varnishadm is not installed')
       return spawnSync(VARNISHADM, ['-n', workdir, ...args], { encoding: 'utf8', timeout: 10_000 }).stdout
+    },
+    counter: field => {
+      if (VARNISHSTAT === undefined) throw new Error('varnishstat is not installed')
+      const out = spawnSync(VARNISHSTAT, ['-n', workdir, '-1', '-f', field], { encoding: 'utf8', timeout: 10_000 }).stdout
+      return Number(new RegExp(`^${field.replace('.', '\\.')}\\s+(\\d+)`, 'm').exec(out)?.[1] ?? NaN)
     },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
