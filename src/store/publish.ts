@@ -136,7 +136,8 @@ export function removeFromCatalog (db: Db, publisher: string, packageIds: readon
   const del = db.prepare('DELETE FROM package WHERE id = ?')
   const listed = db.prepare('SELECT in_catalog FROM package WHERE id = ?').pluck()
   const inCatalog = packageIds.filter(id => listed.get(id) === 1)
-  for (const id of packageIds) if (!inCatalog.includes(id)) del.run(id)
+  const logged = new Set(inCatalog)
+  for (const id of packageIds) if (!logged.has(id)) del.run(id)
   if (inCatalog.length > 0) logCatalogOperation(db, publisher, 'remove', inCatalog, opTime, id => { del.run(id) })
 }
 

@@ -62,7 +62,10 @@ export function removePackages (db: Db, packages: readonly MatchedVersion[]): Re
   return db.transaction(() => {
     const opTime = nowCatalogTime()
     const byPublisher = new Map<string, number[]>()
-    for (const p of packages) byPublisher.set(p.publisher, [...(byPublisher.get(p.publisher) ?? []), p.id])
+    for (const p of packages) {
+      const ids = byPublisher.get(p.publisher)
+      if (ids) ids.push(p.id); else byPublisher.set(p.publisher, [p.id])
+    }
     const referenced = referencedPayloads(db, packages.map(p => p.id))
     for (const [publisher, ids] of byPublisher) removeFromCatalog(db, publisher, ids, opTime)
     return { packages, unreferenced: releasePayloads(db, referenced) }
