@@ -34,6 +34,9 @@ export function packagesToRemove (db: Db, publisher: string | null, patterns: re
  * version will do when only one version matches it (409 when several do).
  */
 export function packageNamed (db: Db, publisher: string, text: string): MatchedVersion {
+  // The URL's publisher is the one authorized: an FMRI naming another may not stand in for it.
+  const named = /^(?:pkg:)?\/\/([^/]*)\//.exec(text)?.[1]
+  if (named !== undefined && named !== publisher) throw new BadRequestError(`'${text}' names publisher ${named || '(none)'}, not ${publisher}.`)
   const pattern = parsePattern(text)
   if (pattern.glob) throw new BadRequestError(`'${text}' is a pattern; name one package version (patterns are for ips-depot remove).`)
   if (pattern.version === null) throw new BadRequestError(`'${text}' names no version; name one package version: stem@version.`)

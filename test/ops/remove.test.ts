@@ -111,6 +111,7 @@ t.test('who may remove, and what a malformed or ambiguous name gets', async t =>
     ['test', encodeURIComponent('example/hello'), 400, /names no version/],
     ['test', encodeURIComponent('example/*@1.0'), 400, /is a pattern/],
     ['test', encodeURIComponent('example/hello@1..0'), 400, /Illegal FMRI/],
+    ['test', encodeURIComponent('pkg://example.org/example/hello@2.0'), 400, /names publisher example\.org, not test/],
     ['test', encodeURIComponent('example/hello@9.9'), 404, /No package example\/hello@9\.9/],
     ['nosuch', encodeURIComponent('example/hello@2.0'), 404, /Unknown publisher: nosuch/],
     ['test', encodeURIComponent('example/hello@1.10'), 409, /matches 2 package versions \(example\/hello@1\.10,5\.11-0\.1:20261123T001654Z, example\/hello@1\.10,5\.11-0\.1:20261123T001652Z\); give the full version/]
