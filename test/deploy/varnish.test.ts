@@ -14,7 +14,7 @@ import t from 'tap'
 import { prepareDepot, runCli, spawnServe } from '../helpers/cli.js'
 import { checkSignature, fetchCatalog, partSignature, refreshIncrementally } from '../helpers/client-catalog.js'
 import { ROOT, tempDir } from '../helpers/depot.js'
-import { request } from '../helpers/http.js'
+import { request, until } from '../helpers/http.js'
 import { freePort } from '../helpers/nginx.js'
 import { startVarnish, VARNISHD } from '../helpers/varnish.js'
 
@@ -22,14 +22,6 @@ const MANIFEST = '/test/manifest/0/example%2Fhello@1.0%2C5.11-0.1%3A20261123T001
 const PAYLOAD = '/test/file/0/0cdf86295978a9260d89b51ef6e86748363dd3e2'
 const ATTRS = '/test/catalog/1/catalog.attrs'
 const BASE = '/test/catalog/1/catalog.base.C'
-
-async function until (what: string, done: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await done()) return
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  throw new Error(`timed out waiting until ${what}`)
-}
 
 t.test('Varnish in front: cached, revalidated, kept apart, passed through; the last catalog while the depot is down', async t => {
   if (VARNISHD === undefined) { t.fail('varnish is not installed (npm test installs it)'); return }

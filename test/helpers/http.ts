@@ -30,3 +30,12 @@ export function errorMessage (body: Buffer): string | undefined {
   const m = /<p>([\s\S]*?)<\/p>/.exec(body.toString('utf8'))
   return m?.[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').trim()
 }
+
+/** Polls `done` every 100 ms until it holds; fails naming `what` after `seconds`. */
+export async function until (what: string, done: () => Promise<boolean> | boolean, seconds = 30): Promise<void> {
+  for (let i = 0; i < seconds * 10; i++) {
+    if (await done()) return
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`timed out waiting until ${what}`)
+}

@@ -13,7 +13,7 @@ import t, { type Test } from 'tap'
 import { prepareDepot, runCli, spawnServe } from '../helpers/cli.js'
 import { fetchCatalog, type FetchedCatalog, partOf, partSignature, refreshIncrementally } from '../helpers/client-catalog.js'
 import { ROOT, tempDir } from '../helpers/depot.js'
-import { request } from '../helpers/http.js'
+import { request, until } from '../helpers/http.js'
 
 const FIXTURES = path.join(ROOT, 'fixtures/repo')
 const NOTES = 'example/notes@1.0,5.11-0.1:20261123T010015Z'
@@ -22,14 +22,6 @@ const LICENSE = '1662845b0fb431195967f2dc7136e6001408df9b'
 const EXAMPLE_ORG_PAYLOADS = ['af0e73779210d3c4820d27b6a245c5e99e749c48', 'd564e80da860ef8a0aa6199d134c8e9be7fa11e6', 'd8873b364eaf3b65b5a6daeadc9be82729c65ad3']
 
 const fileOf = (data: string, hash: string): string => path.join(data, 'file', hash.slice(0, 2), hash)
-
-async function until (what: string, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (done()) return
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  throw new Error(`timed out waiting until ${what}`)
-}
 
 function checkReplay (t: Test, old: FetchedCatalog, neu: FetchedCatalog, pub: string): void {
   const { parts } = refreshIncrementally(old, neu, pub)
