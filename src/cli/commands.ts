@@ -18,7 +18,6 @@ const store = {
   dataLock: async () => await import('../store/data-lock.js'),
   import: async () => await import('../store/import.js'),
   list: async () => await import('../store/list.js'),
-  maintenance: async () => await import('../store/maintenance.js'),
   publish: async () => await import('../store/publish.js'),
   rebuild: async () => await import('../store/rebuild.js'),
   remove: async () => await import('../store/remove.js'),
@@ -66,9 +65,9 @@ const BESIDE_HELP = `Works beside a serving depot: the catalog it serves changes
 the released payload files within seconds (it owns the data directory). On a
 stopped depot this command deletes them itself.`
 
-function collectionNote (released: number, owner: boolean, collected?: number): string {
+function collectionNote (released: number, owner: boolean, collected: number): string {
   if (released === 0) return 'no payload was released: every one is still needed'
-  return owner ? `${collected ?? released} payload file(s) no package needs any more deleted` : `${released} payload file(s) no package needs any more: the serving depot deletes them`
+  return owner ? `${collected} payload file(s) no package needs any more deleted` : `${released} payload file(s) no package needs any more: the serving depot deletes them`
 }
 
 const str = (v: Values[string]): string | undefined => typeof v === 'string' ? v : undefined
@@ -283,7 +282,7 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, publisher: { type: 'string' }, 'dry-run': { type: 'boolean', short: 'n' } },
     args: ['PATTERN...'],
     async run (v, patterns) {
-      const [{ withWriter }, { packagesToRemove, removeOwned, removePackages }] = await Promise.all([dataDir(), store.remove()])
+      const [{ withWriter }, { packagesToRemove, removePackages, settleRemoval }] = await Promise.all([dataDir(), store.remove()])
       await withWriter(configFrom(configFlags(v)), 'remove', (repo, owner) => {
         const packages = packagesToRemove(repo.db, str(v.publisher) ?? null, patterns)
         const fmris = packages.map(p => `pkg://${p.publisher}/${p.stem}@${p.version}`)
@@ -291,9 +290,10 @@ export const COMMANDS: readonly Command[] = [
           console.log(`${packages.length} package(s) will be removed:\n${fmris.map(f => `\t${f}`).join('\n')}`)
           return
         }
-        const removal = owner ? removeOwned(repo, packages) : removePackages(repo.db, packages)
+        const removal = removePackages(repo.db, packages)
+        const collected = settleRemoval(repo, owner)
         for (const f of fmris) console.log(`removed ${f}`)
-        console.log(collectionNote(removal.unreferenced, owner))
+        console.log(collectionNote(removal.unreferenced, owner, collected))
       })
       return 0
     }
@@ -306,19 +306,14 @@ export const COMMANDS: readonly Command[] = [
     options: { ...CONFIG, 'dry-run': { type: 'boolean', short: 'n' } },
     args: ['NAME...'],
     async run (v, names) {
-      const [{ withWriter }, { removePublishers }, { matchPackages }, { collectPayloads }] = await Promise.all([dataDir(), store.remove(), store.list(), store.maintenance()])
+      const [{ withWriter }, { removePublishers, settleRemoval }, { matchPackages }] = await Promise.all([dataDir(), store.remove(), store.list()])
       await withWriter(configFrom(configFlags(v)), 'remove-publisher', (repo, owner) => {
         if (bool(v['dry-run'])) {
-          const { matches } = matchPackages(repo.db, null, [])
-          for (const name of names) {
-            if (!repo.hasPublisher(name)) throw new Error(`no publisher ${name} in this repository`)
-            console.log(`'${name}'\t(${matches.filter(m => m.publisher === name).length} package version(s))`)
-          }
+          for (const name of names) console.log(`'${name}'\t(${matchPackages(repo.db, name, []).matches.length} package version(s))`)
           return
         }
         const removal = removePublishers(repo.db, names)
-        repo.noteWrite()
-        const collected = owner ? collectPayloads(repo) : 0
+        const collected = settleRemoval(repo, owner)
         console.log(`removed ${names.join(', ')}: ${removal.packages.length} package version(s)`)
         console.log(collectionNote(removal.unreferenced, owner, collected))
         console.log(`the default publisher is ${removal.defaultPublisher ?? 'unset'}`)

@@ -50,14 +50,14 @@ export function packageNamed (db: Db, publisher: string, text: string): MatchedV
 }
 
 /**
- * Removes packages from a repository this process owns (it holds the data
- * directory's lock): the rows in one transaction, then at once the files
- * of the payloads released.
+ * After a removal committed: the catalog worker is nudged, and a process
+ * that owns the data directory (it holds the lock) deletes the released
+ * payload files at once; any other leaves them to the owner. Returns how
+ * many it deleted.
  */
-export function removeOwned (repo: Repository, packages: readonly MatchedVersion[]): Removal & { readonly collected: number } {
-  const removal = removePackages(repo.db, packages)
+export function settleRemoval (repo: Repository, owner: boolean): number {
   repo.noteWrite()
-  return { ...removal, collected: collectPayloads(repo) }
+  return owner ? collectPayloads(repo) : 0
 }
 
 /** Removes the given package versions, of any publishers, in one transaction (the caller's, or its own). */

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '../../errors.js'
-import { packageNamed, removeOwned } from '../../store/remove.js'
+import { packageNamed, removePackages, settleRemoval } from '../../store/remove.js'
 import type { DepotServices } from '../depot/context.js'
 
 interface RemoveParams { publisher: string, '*': string }
@@ -33,11 +33,13 @@ export async function removeApi (app: FastifyInstance, opts: { depot: DepotServi
   }, async req => {
     const { publisher, '*': fmri } = req.params
     if (!depot.repo.hasPublisher(publisher)) throw new NotFoundError(`Unknown publisher: ${publisher}`)
-    const removal = removeOwned(depot.repo, [packageNamed(depot.repo.db, publisher, fmri)])
+    const removal = removePackages(depot.repo.db, [packageNamed(depot.repo.db, publisher, fmri)])
+    // This process serves, so it holds the data directory's lock: it deletes the released files itself.
+    const collected = settleRemoval(depot.repo, true)
     return {
       removed: removal.packages.map(p => `pkg://${p.publisher}/${p.stem}@${p.version}`),
       payloadsReleased: removal.unreferenced,
-      payloadsCollected: removal.collected
+      payloadsCollected: collected
     }
   })
 }
