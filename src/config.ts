@@ -24,6 +24,8 @@ export interface DepotConfig {
     readonly dataDir: string
     /** A pkg5 repository imported at start when the depot holds no publisher yet. */
     readonly seedRepository: string | null
+    /** Where payloads are kept: files under the data directory, or an S3-compatible bucket. */
+    readonly payloads: PayloadsConfig
   }
   readonly cache: {
     /** Bytes of compressed catalog files, manifests and small payloads kept in memory. */
@@ -47,6 +49,25 @@ export interface DepotConfig {
     /** Hours after which an untouched open transaction is dropped. */
     readonly transactionIdleHours: number
   }
+}
+
+export type PayloadsConfig = { readonly backend: 'file' } | S3PayloadsConfig
+
+/** Credentials are never here: the AWS SDK's default chain (environment, profile, instance role) supplies them. */
+export interface S3PayloadsConfig {
+  readonly backend: 's3'
+  readonly bucket: string
+  /** Prepended to each payload's hash to make its key: '' or ending in '/'. */
+  readonly prefix: string
+  /** An S3-compatible service's URL; null: AWS S3 of the region. */
+  readonly endpoint: string | null
+  readonly region: string
+  readonly pathStyle: boolean
+  /** How a payload GET is answered: through the depot, or a redirect to public_url or to a presigned URL. */
+  readonly reads: 'stream' | 'redirect' | 'presigned'
+  /** The bucket's objects as the public reaches them (a CDN), ending in '/'; the key is appended. */
+  readonly publicUrl: string | null
+  readonly presignSeconds: number
 }
 
 export type DepotAction = 'publish' | 'rebuild' | 'remove'
@@ -164,6 +185,11 @@ class Reader {
     return v as T
   }
 
+  /** The first value is the default when the key is absent. */
+  optionalOneOf<T extends string> (k: string, values: readonly T[]): T {
+    return this.table[k] === undefined ? (this.seen.add(k), values[0]!) : this.oneOf(k, values)
+  }
+
   section (k: string): Reader {
     const v = this.get(k, true)
     if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) this.problem(k, 'must be a table')
@@ -270,6 +296,8 @@ function readConfig (root: Reader, baseDir: string): DepotConfig {
   const storage = root.section('storage')
   const dataDir = path.resolve(baseDir, storage.string('data_dir'))
   const seed = storage.string('seed_repository', true)
+  const payloadsSection = storage.optionalSection('payloads')
+  const payloads = payloadsSection === null ? { backend: 'file' as const } : parsePayloads(payloadsSection)
   storage.done()
 
   const cache = root.section('cache')
@@ -299,13 +327,41 @@ function readConfig (root: Reader, baseDir: string): DepotConfig {
 
   return {
     server: cfgServer,
-    storage: { dataDir, seedRepository: seed === null ? null : path.resolve(baseDir, seed) },
+    storage: { dataDir, seedRepository: seed === null ? null : path.resolve(baseDir, seed), payloads },
     cache: cfgCache,
     log: cfgLog,
     auth,
     metrics,
     publish: cfgPublish
   }
+}
+
+/** An optional http(s) URL; null when the key is absent. */
+function httpUrl (r: Reader, k: string): string | null {
+  const v = r.string(k, true)
+  if (v === null) return null
+  let u: URL
+  try { u = new URL(v) } catch { return r.fail(k, `'${v}' is not a URL`) }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') r.fail(k, 'must be an http or https URL')
+  return v
+}
+
+function parsePayloads (r: Reader): PayloadsConfig {
+  const backend = r.oneOf('backend', ['file', 's3'] as const)
+  if (backend === 'file') { r.done(); return { backend } }
+  const bucket = r.string('bucket')
+  const prefix = r.string('prefix', true) ?? ''
+  if (prefix !== '' && !prefix.endsWith('/')) r.fail('prefix', `'${prefix}' must end in '/'`)
+  const endpoint = httpUrl(r, 'endpoint')
+  const region = r.string('region')
+  const pathStyle = r.optionalBool('path_style', false)
+  const reads = r.optionalOneOf('reads', ['stream', 'redirect', 'presigned'] as const)
+  const publicUrl = httpUrl(r, 'public_url')
+  if (reads === 'redirect' && publicUrl === null) r.fail('public_url', 'is required when reads = "redirect"')
+  if (publicUrl !== null && !publicUrl.endsWith('/')) r.fail('public_url', `'${publicUrl}' must end in '/'`)
+  const presignSeconds = r.optionalInt('presign_seconds', 1, 7 * 86400, 300)
+  r.done()
+  return { backend, bucket, prefix, endpoint, region, pathStyle, reads, publicUrl, presignSeconds }
 }
 
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'])

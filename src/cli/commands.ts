@@ -6,7 +6,7 @@ import { type DepotConfig, parseListen } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { removeLogin } from '../login/credentials.js'
 import type { TokenFlags, TokenProvider } from '../login/token-source.js'
-import type { Command, Options, Values } from './command.js'
+import { type Command, type Options, UsageError, type Values } from './command.js'
 import { configFile, configFrom, progressPrinter } from './config-file.js'
 
 // What a command runs is loaded when it runs: `--help` and a usage error need none of it,
@@ -18,6 +18,9 @@ const store = {
   dataLock: async () => await import('../store/data-lock.js'),
   import: async () => await import('../store/import.js'),
   list: async () => await import('../store/list.js'),
+  payloadBackends: async () => await import('../store/payload-backends.js'),
+  payloadMigrate: async () => await import('../store/payload-migrate.js'),
+  payloadReferences: async () => await import('../store/payload-references.js'),
   publish: async () => await import('../store/publish.js'),
   rebuild: async () => await import('../store/rebuild.js'),
   remove: async () => await import('../store/remove.js'),
@@ -283,7 +286,7 @@ export const COMMANDS: readonly Command[] = [
     args: ['PATTERN...'],
     async run (v, patterns) {
       const [{ withWriter }, { packagesToRemove, removePackages, settleRemoval }] = await Promise.all([dataDir(), store.remove()])
-      await withWriter(configFrom(configFlags(v)), 'remove', (repo, owner) => {
+      await withWriter(configFrom(configFlags(v)), 'remove', async (repo, owner) => {
         const packages = packagesToRemove(repo.db, str(v.publisher) ?? null, patterns)
         const fmris = packages.map(p => `pkg://${p.publisher}/${p.stem}@${p.version}`)
         if (bool(v['dry-run'])) {
@@ -291,7 +294,7 @@ export const COMMANDS: readonly Command[] = [
           return
         }
         const removal = removePackages(repo.db, packages)
-        const collected = settleRemoval(repo, owner)
+        const collected = await settleRemoval(repo, owner)
         for (const f of fmris) console.log(`removed ${f}`)
         console.log(collectionNote(removal.unreferenced, owner, collected))
       })
@@ -307,13 +310,13 @@ export const COMMANDS: readonly Command[] = [
     args: ['NAME...'],
     async run (v, names) {
       const [{ withWriter }, { removePublishers, settleRemoval }, { matchPackages }] = await Promise.all([dataDir(), store.remove(), store.list()])
-      await withWriter(configFrom(configFlags(v)), 'remove-publisher', (repo, owner) => {
+      await withWriter(configFrom(configFlags(v)), 'remove-publisher', async (repo, owner) => {
         if (bool(v['dry-run'])) {
           for (const name of names) console.log(`'${name}'\t(${matchPackages(repo.db, name, []).matches.length} package version(s))`)
           return
         }
         const removal = removePublishers(repo.db, names)
-        const collected = settleRemoval(repo, owner)
+        const collected = await settleRemoval(repo, owner)
         console.log(`removed ${names.join(', ')}: ${removal.packages.length} package version(s)`)
         console.log(collectionNote(removal.unreferenced, owner, collected))
         console.log(`the default publisher is ${removal.defaultPublisher ?? 'unset'}`)
@@ -360,10 +363,38 @@ export const COMMANDS: readonly Command[] = [
     args: ['DEST'],
     async run (v, [dest]) {
       const cfg = configFrom(configFlags(v))
-      const { backup } = await store.backup()
-      const r = backup(cfg.storage.dataDir, path.resolve(dest!))
+      const [{ backup }, { openPayloadBackend }] = await Promise.all([store.backup(), store.payloadBackends()])
+      const payloads = await openPayloadBackend(cfg.storage.payloads, cfg.storage.dataDir)
+      let r: Awaited<ReturnType<typeof backup>>
+      try { r = await backup(cfg.storage.dataDir, payloads, path.resolve(dest!)) } finally { payloads.close() }
       console.log(`backed up ${cfg.storage.dataDir} into ${path.resolve(dest!)}: database ${r.databaseBytes} bytes, ${r.copied} payloads copied, ${r.present} already there`)
       if (r.missing.length > 0) throw new Error(`${r.missing.length} payloads the catalog references are missing from ${cfg.storage.dataDir}: ${r.missing.slice(0, 5).join(', ')}`)
+      return 0
+    }
+  },
+  {
+    name: 'payloads',
+    summary: 'Move the payloads of the file store into the bucket [storage.payloads] configures, while the depot serves.',
+    synopsis: 'migrate --to s3 [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --to s3         copy every payload the catalog references from <data>/file into the bucket\n\nRun it with the depot still serving from its files, then restart the depot with [storage.payloads]\nbackend = "s3": as it starts, it copies what was published in between. Payloads already in the\nbucket are not copied again, so the command may be run again at any time.`,
+    options: { ...CONFIG, to: { type: 'string' } },
+    args: ['migrate'],
+    required: ['to'],
+    async run (v, [action]) {
+      if (action !== 'migrate') throw new UsageError(`unknown action '${action!}' (the one action is migrate)`, this)
+      if (str(v.to) !== 's3') throw new UsageError(`--to takes s3, not '${str(v.to)!}'`, this)
+      const cfg = configFrom(configFlags(v))
+      if (cfg.storage.payloads.backend !== 's3') throw new ConfigError('storage.payloads.backend', 'must be "s3", with the bucket to migrate to')
+      const [{ withReader }, { openPayloadBackend }, { migrateFileStore }, { referencedPayloads }] = await Promise.all([dataDir(), store.payloadBackends(), store.payloadMigrate(), store.payloadReferences()])
+      const hashes = withReader(cfg, referencedPayloads)
+      const bucket = await openPayloadBackend(cfg.storage.payloads, cfg.storage.dataDir)
+      try {
+        const m = await migrateFileStore(hashes, cfg.storage.dataDir, bucket)
+        console.log(`${m.from} -> ${m.to}: ${m.referenced} payloads referenced, ${m.copied} copied, ${m.present} already there`)
+        if (m.missing.length > 0) throw new Error(`${m.missing.length} payloads the catalog references are in neither store: ${m.missing.slice(0, 5).join(', ')}`)
+      } finally {
+        bucket.close()
+      }
       return 0
     }
   },
@@ -376,10 +407,11 @@ export const COMMANDS: readonly Command[] = [
     args: ['SRC'],
     async run (v, [src]) {
       const cfg = configFrom(configFlags(v))
-      const [{ withRepository }, { restore }, { DataDirLock }] = await Promise.all([dataDir(), store.backup(), store.dataLock()])
+      const [{ withRepository }, { restore }, { DataDirLock }, { openPayloadBackend }] = await Promise.all([dataDir(), store.backup(), store.dataLock(), store.payloadBackends()])
       const lock = DataDirLock.acquire(cfg.storage.dataDir, 'restore')
-      let r: ReturnType<typeof restore>
-      try { r = restore(path.resolve(src!), cfg.storage.dataDir) } finally { lock.release() }
+      const payloads = await openPayloadBackend(cfg.storage.payloads, cfg.storage.dataDir)
+      let r: Awaited<ReturnType<typeof restore>>
+      try { r = await restore(path.resolve(src!), cfg.storage.dataDir, payloads) } finally { payloads.close(); lock.release() }
       // Opening it applies the schema migrations a backup from an older version needs.
       await withRepository(cfg, 'restore', () => {})
       console.log(`restored ${path.resolve(src!)} into ${cfg.storage.dataDir}: database ${r.databaseBytes} bytes, ${r.copied} payloads`)

@@ -7,13 +7,19 @@ import path from 'node:path'
 import type { DepotConfig } from '../config.js'
 import { DataDirLock, DataDirLockedError } from '../store/data-lock.js'
 import { type Db, openDatabase } from '../store/db.js'
+import { openPayloadBackend } from '../store/payload-backends.js'
 import { Repository } from '../store/repository.js'
+
+/** The repository of a config, with its payload backend. */
+export async function openRepository (cfg: DepotConfig): Promise<Repository> {
+  return new Repository(cfg.storage.dataDir, { payloads: await openPayloadBackend(cfg.storage.payloads, cfg.storage.dataDir) })
+}
 
 /** Every writer holds the data directory's lock for as long as it has the repository open. */
 export async function withRepository<T> (cfg: DepotConfig, command: string, fn: (repo: Repository) => Promise<T> | T): Promise<T> {
   const lock = DataDirLock.acquire(cfg.storage.dataDir, command)
   try {
-    const repo = new Repository(cfg.storage.dataDir)
+    const repo = await openRepository(cfg)
     try { return await fn(repo) } finally { repo.close() }
   } finally {
     lock.release()
@@ -34,7 +40,7 @@ export async function withWriter<T> (cfg: DepotConfig, command: string, fn: (rep
     if (!(err instanceof DataDirLockedError)) throw err
   }
   try {
-    const repo = new Repository(cfg.storage.dataDir)
+    const repo = await openRepository(cfg)
     try { return await fn(repo, lock !== null) } finally { repo.close() }
   } finally {
     lock?.release()

@@ -9,19 +9,28 @@ import { startMetricsServer } from '../http/metrics.js'
 import { DataDirLock } from '../store/data-lock.js'
 import { importRepository } from '../store/import.js'
 import { collectPayloads, expireTransactions, sweepOrphanPayloads } from '../store/maintenance.js'
-import { Repository } from '../store/repository.js'
 import { VERSION } from '../version.js'
 import { progressPrinter } from './config-file.js'
+import { openRepository } from './data-dir.js'
+import { fileStoreHolds, migrateFileStore } from '../store/payload-migrate.js'
+import { referencedPayloads } from '../store/payload-references.js'
 
 export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   // Held until the process exits: the sweeps below may only run with no other writer on the directory.
   const lock = DataDirLock.acquire(cfg.storage.dataDir, 'serve')
-  const repo = new Repository(cfg.storage.dataDir)
+  const repo = await openRepository(cfg)
   repo.payloads.sweepTemporary()
   const idleMs = cfg.publish.transactionIdleHours * 3600_000
   expireTransactions(repo, idleMs)
-  sweepOrphanPayloads(repo)
-  collectPayloads(repo)
+  if (cfg.storage.payloads.backend === 's3' && await fileStoreHolds(cfg.storage.dataDir)) {
+    // A depot just switched to a bucket: what was published since `payloads migrate` ran goes up before anything is served.
+    const m = await migrateFileStore(referencedPayloads(repo.db), cfg.storage.dataDir, repo.payloads.backend)
+    console.log(`payloads: ${m.copied} copied from ${m.from} to ${m.to} (${m.present} already there); the file store may be removed once the bucket serves well`)
+    // Damage from before the switch, which `ips-depot verify` reports: no reason not to serve the rest.
+    if (m.missing.length > 0) console.error(`warning: ${m.missing.length} payloads the catalog references are in neither ${m.from} nor ${m.to}: ${m.missing.slice(0, 5).join(', ')}`)
+  }
+  await sweepOrphanPayloads(repo)
+  await collectPayloads(repo)
   if (cfg.storage.seedRepository !== null && repo.publishers().length === 0) {
     await importRepository(repo, cfg.storage.seedRepository, { onProgress: progressPrinter() })
   }
@@ -31,8 +40,8 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   const housekeeping = [
     every(3600_000, () => { expireTransactions(repo, idleMs) }),
     // Removals by `ips-depot remove` beside this depot leave their payload files to this process, the lock holder.
-    every(COLLECT_INTERVAL_MS, () => {
-      const n = collectPayloads(repo)
+    every(COLLECT_INTERVAL_MS, async () => {
+      const n = await collectPayloads(repo)
       if (n > 0) app.log.info({ payloads: n }, 'collected the files of removed payloads')
     })
   ]
@@ -64,9 +73,15 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
   if (cfg.metrics !== null) metrics = await startMetricsServer(app, cfg.metrics.listen)
 
   /** A housekeeping job that fails (the database busy for longer than its timeout) is told and tried again next time. */
-  function every (ms: number, job: () => void): NodeJS.Timeout {
+  function every (ms: number, job: () => Promise<void> | void): NodeJS.Timeout {
+    let running = false
     return setInterval(() => {
-      try { job() } catch (err) { app.log.warn({ err }, 'housekeeping failed; trying again later') }
+      // A slow round (a bucket answering slowly) is not overtaken by the next.
+      if (running) return
+      running = true
+      void (async () => { await job() })()
+        .catch((err: unknown) => { app.log.warn({ err }, 'housekeeping failed; trying again later') })
+        .finally(() => { running = false })
     }, ms).unref()
   }
 }

@@ -5,7 +5,6 @@
  * of encoded bodies. pkg(5) clients need none of this beyond 200, but
  * proxies, mirrors and resumed downloads do.
  */
-import fs from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -21,7 +20,8 @@ export interface Entity {
   readonly etag?: string
   readonly lastModified?: Date
   readonly body?: Buffer
-  readonly file?: { readonly path: string, readonly size: number }
+  /** A body too large to hold in memory: opened (whole or a span) only when it is sent. */
+  readonly stream?: { readonly size: number, open (span?: { start: number, end: number }): Promise<Readable> }
   readonly compressible?: boolean
   readonly headers?: Readonly<Record<string, string>>
 }
@@ -103,8 +103,13 @@ function notModified (req: FastifyRequest, e: Entity, etag: string | undefined):
 
 const CRLF = Buffer.from('\r\n')
 
+/** The representation is elsewhere (a bucket, a CDN): 302, which every HTTP client (pkg's libcurl too) follows for a GET. */
+export async function sendRedirect (reply: FastifyReply, url: string, cacheControl: string): Promise<FastifyReply> {
+  return await reply.code(302).header('Location', url).header('Cache-Control', cacheControl).send()
+}
+
 export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: Entity, encoder: Encoder): Promise<FastifyReply> {
-  const size = e.body ? e.body.length : e.file!.size
+  const size = e.body ? e.body.length : e.stream!.size
   const head = req.method === 'HEAD'
   reply.header('Cache-Control', e.cacheControl)
   if (e.maxAge !== undefined) reply.header('Expires', expiresIn(e.maxAge))
@@ -134,7 +139,7 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
     const r = ranges[0]!
     reply.code(206).header('Content-Type', e.contentType).header('Content-Range', `bytes ${r.start}-${r.end}/${size}`)
     reply.header('Content-Length', r.end - r.start + 1)
-    return reply.send(e.body ? e.body.subarray(r.start, r.end + 1) : fs.createReadStream(e.file!.path, { start: r.start, end: r.end }))
+    return reply.send(e.body ? e.body.subarray(r.start, r.end + 1) : await e.stream!.open(r))
   }
   if (ranges !== null) {
     const byteRanges = ranges
@@ -147,7 +152,7 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
       for (const [i, r] of byteRanges.entries()) {
         yield heads[i]!
         if (e.body) yield e.body.subarray(r.start, r.end + 1)
-        else for await (const chunk of fs.createReadStream(e.file!.path, { start: r.start, end: r.end })) yield chunk as Buffer
+        else for await (const chunk of await e.stream!.open(r)) yield chunk as Buffer
         yield CRLF
       }
       yield tail
@@ -164,5 +169,5 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
   }
   reply.header('Content-Length', size)
   if (head) return reply.send()
-  return reply.send(e.body ?? fs.createReadStream(e.file!.path))
+  return reply.send(e.body ?? await e.stream!.open())
 }

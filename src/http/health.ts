@@ -5,7 +5,6 @@
  * the database takes a write lock, each issuer's keys can be had). Each
  * answers 200 or 503 with the checks, and the reason of a failed one.
  */
-import fs from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 
 type Checks = Record<string, string>
@@ -38,7 +37,7 @@ export async function healthRoutes (app: FastifyInstance): Promise<void> {
         if (await repo.catalogFile(name, 'catalog.attrs') === undefined) throw new Error('no sealed catalog.attrs')
       })
     }
-    await check('payloads', checks, () => fs.promises.access(repo.payloads.root, fs.constants.R_OK | fs.constants.X_OK))
+    await check('payloads', checks, () => repo.payloads.check(false))
     const { status, body } = answer(checks)
     return await reply.code(status).headers(noStore).send(body)
   })
@@ -51,7 +50,7 @@ export async function healthRoutes (app: FastifyInstance): Promise<void> {
       repo.db.exec('BEGIN IMMEDIATE')
       repo.db.exec('ROLLBACK')
     })
-    await check('payloads', checks, () => fs.promises.access(repo.payloads.tmp, fs.constants.W_OK))
+    await check('payloads', checks, () => repo.payloads.check(true))
     for (const s of await guard?.verifier.issuerStates() ?? []) checks[`issuer:${s.issuer}`] = s.ok ? 'ok' : s.reason ?? 'unavailable'
     const { status, body } = answer(checks)
     return await reply.code(status).headers(noStore).send(body)

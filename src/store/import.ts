@@ -175,7 +175,8 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
     progress('payloads', payloads.length, stored.length)
   }
   const imported = new Set(payloads.map(p => p.hash))
-  const missing = [...firstUse.keys()].filter(h => SHA1_NAME.test(h) && !imported.has(h) && !repo.payloads.has(h))
+  const missing: string[] = []
+  for (const h of firstUse.keys()) if (SHA1_NAME.test(h) && !imported.has(h) && !await repo.payloads.has(h)) missing.push(h)
   if (missing.length > 0) throw new ImportError(`publisher ${publisher}: ${missing.length} payloads referenced by manifests are missing, e.g. ${missing[0]}`)
 
   progress('catalog', 0, 1)

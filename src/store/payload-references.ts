@@ -23,3 +23,8 @@ export function backfillPayloadReferences (db: Db): void {
     db.prepare("DELETE FROM repository_setting WHERE key = 'backfill/package_payload'").run()
   })()
 }
+
+/** Every payload the repository must keep: those of published packages and of open transactions. */
+export function referencedPayloads (db: Db): string[] {
+  return db.prepare('SELECT hash FROM payload UNION SELECT hash FROM pub_transaction_payload').pluck().all() as string[]
+}

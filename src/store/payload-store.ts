@@ -1,22 +1,65 @@
 /**
- * The content-addressed payload store on disk: <data>/file/<h[0:2]>/<h>,
- * holding the exact gzip bytes a manifest's chash pins. Objects are
- * written to a temporary file, fsynced, then renamed into place, so a
- * crash never leaves a partial object under a real name.
+ * The content-addressed payload store: the exact gzip bytes a manifest's
+ * chash pins, named by the SHA-1 of their content. Where the bytes live is
+ * a backend's job (payload-files.ts, payload-s3.ts); what every backend
+ * shares is here: uploads checked in a worker before they are stored, the
+ * staging directory they are received into, and the holds and deletions
+ * that keep collection from taking a payload a publish is about to rely on.
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import type { Readable } from 'node:stream'
 import { PayloadIntake } from './payload-intake.js'
 import type { PayloadJob, PayloadOutcome } from './payload-processing.js'
 
 export const SHA1_NAME = /^[0-9a-f]{40}$/
 
+export function checkPayloadName (hash: string): string {
+  if (!SHA1_NAME.test(hash)) throw new Error(`not a payload name: ${hash}`)
+  return hash
+}
+
+/** A payload the catalog names is not in the store: damage, which `ips-depot verify` reports. */
+export class PayloadMissingError extends Error {
+  readonly code = 'ERR_PAYLOAD_MISSING'
+  constructor (readonly hash: string, where: string) {
+    super(`payload ${hash} is missing from ${where}`)
+    this.name = 'PayloadMissingError'
+  }
+}
+
+export interface PayloadLocation { readonly url: string, readonly expiring: boolean }
+
+/** Bytes start to end of a stored payload, both inclusive. */
+export interface ByteSpan { readonly start: number, readonly end: number }
+
+/** Where payload bytes live. Every write is durable when it resolves; every method is safe to repeat. */
+export interface PayloadBackend {
+  /** Where the payloads are, for messages and logs: a directory, or s3://bucket/prefix. */
+  readonly location: string
+  has (hash: string): Promise<boolean>
+  /** Stores a file's bytes under `hash`, unless they are there already. */
+  write (hash: string, source: string, size: number): Promise<void>
+  /** The stored bytes, whole or a span; fails when the payload is missing. */
+  read (hash: string, span?: ByteSpan): Promise<Readable>
+  delete (hash: string): Promise<void>
+  /** Every stored payload's name (anything else the store holds is not listed). */
+  list (): AsyncIterable<string>
+  /** Where a client may fetch the bytes itself (a URL that stops working, with `expiring`), or null when the depot sends them. */
+  redirect (hash: string): Promise<PayloadLocation | null>
+  /** Fails when the store cannot be read (or, with `write`, written). */
+  check (write: boolean): Promise<void>
+  /** The file holding the payload, where the backend is a directory (what sendfile-like serving and backups use). */
+  localPath (hash: string): string | null
+  close (): void
+}
+
 /**
  * Payloads a publish has stored (or found stored) and not yet recorded in
- * a committed transaction. Until it releases them, collection leaves their
- * files alone: put() skips a file that exists, so a file deleted between
- * that check and the commit would be a package without its payload.
+ * a committed transaction. Until it releases them, collection leaves them
+ * alone: put() skips a payload that exists, so one deleted between that
+ * check and the commit would be a package without its payload.
  */
 export interface PayloadHold {
   pin (hash: string): void
@@ -24,26 +67,43 @@ export interface PayloadHold {
 }
 
 export class PayloadStore {
-  readonly root: string
   readonly tmp: string
   private intake: PayloadIntake | undefined
   private readonly pins = new Map<string, number>()
+  /** Deletions in flight: a put of the same payload waits for them, then finds it gone and stores it again. */
+  private readonly deleting = new Map<string, Promise<void>>()
 
-  constructor (dataDir: string) {
-    this.root = path.join(dataDir, 'file')
+  constructor (readonly backend: PayloadBackend, dataDir: string) {
     this.tmp = path.join(dataDir, 'tmp')
-    fs.mkdirSync(this.root, { recursive: true })
     fs.mkdirSync(this.tmp, { recursive: true })
   }
 
-  /** The path of a stored object; the name is checked, so it never leaves the store. */
-  pathOf (hash: string): string {
-    if (!SHA1_NAME.test(hash)) throw new Error(`not a payload name: ${hash}`)
-    return path.join(this.root, hash.slice(0, 2), hash)
+  get location (): string { return this.backend.location }
+
+  async has (hash: string): Promise<boolean> {
+    await this.deleting.get(hash)
+    return await this.backend.has(checkPayloadName(hash))
   }
 
-  has (hash: string): boolean {
-    return fs.existsSync(this.pathOf(hash))
+  read (hash: string, span?: ByteSpan): Promise<Readable> {
+    return this.backend.read(checkPayloadName(hash), span)
+  }
+
+  redirect (hash: string): Promise<PayloadLocation | null> {
+    return this.backend.redirect(checkPayloadName(hash))
+  }
+
+  /** The whole stored payload in memory: for small ones only. */
+  async readAll (hash: string): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    for await (const c of await this.read(hash)) chunks.push(c as Buffer)
+    return Buffer.concat(chunks)
+  }
+
+  /** Fails when payloads cannot be read (or, with `write`, received and stored). */
+  async check (write: boolean): Promise<void> {
+    await this.backend.check(write)
+    if (write) await fs.promises.access(this.tmp, fs.constants.W_OK)
   }
 
   /** A hold on the payloads one publish stores, released when its transaction committed or failed. */
@@ -68,20 +128,24 @@ export class PayloadStore {
     return this.pins.has(hash)
   }
 
-  /** Copies a gzip file into the store under its content hash, durably. */
+  /** Stores a gzip file under its content hash, durably; a payload already stored is not written again. */
   async put (hash: string, source: string): Promise<void> {
-    const dest = this.pathOf(hash)
-    if (fs.existsSync(dest)) return
-    const tmp = path.join(this.tmp, `${hash}.${randomBytes(6).toString('hex')}`)
-    try {
-      await fs.promises.copyFile(source, tmp)
-      const fh = await fs.promises.open(tmp, 'r+')
-      try { await fh.sync() } finally { await fh.close() }
-      await fs.promises.mkdir(path.dirname(dest), { recursive: true })
-      await fs.promises.rename(tmp, dest)
-    } finally {
-      await fs.promises.rm(tmp, { force: true })
-    }
+    checkPayloadName(hash)
+    if (await this.has(hash)) return
+    await this.backend.write(hash, source, (await fs.promises.stat(source)).size)
+  }
+
+  /**
+   * Deletes a payload, unless a publish holds it now. The caller has checked
+   * that nothing references it; from here a put() of it waits for the
+   * deletion, so it cannot find the payload present and then lose it.
+   */
+  async delete (hash: string): Promise<boolean> {
+    if (this.held(hash) || this.deleting.has(hash)) return false
+    const done = this.backend.delete(checkPayloadName(hash)).finally(() => this.deleting.delete(hash))
+    this.deleting.set(hash, done.catch(() => {}))
+    await done
+    return true
   }
 
   /**
@@ -96,7 +160,7 @@ export class PayloadStore {
       this.intake ??= new PayloadIntake()
       const outcome = await this.intake.process({ input: body, encoding: opts.encoding, expected: opts.expected, maxSize: opts.maxSize, output })
       if (outcome.kind === 'stored') {
-        // Held before put() looks for the file: from here until the commit, collection keeps off it.
+        // Held before put() looks for the payload: from here until the commit, collection keeps off it.
         hold.pin(outcome.digests.hash)
         await this.put(outcome.digests.hash, output ?? body)
       }
@@ -108,6 +172,7 @@ export class PayloadStore {
 
   async close (): Promise<void> {
     await this.intake?.close()
+    this.backend.close()
   }
 
   /** Removes temporary files a crash may have left behind. */

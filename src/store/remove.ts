@@ -55,9 +55,9 @@ export function packageNamed (db: Db, publisher: string, text: string): MatchedV
  * payload files at once; any other leaves them to the owner. Returns how
  * many it deleted.
  */
-export function settleRemoval (repo: Repository, owner: boolean): number {
+export async function settleRemoval (repo: Repository, owner: boolean): Promise<number> {
   repo.noteWrite()
-  return owner ? collectPayloads(repo) : 0
+  return owner ? await collectPayloads(repo) : 0
 }
 
 /** Removes the given package versions, of any publishers, in one transaction (the caller's, or its own). */

@@ -13,7 +13,8 @@ import { CatalogWorker } from './catalog-worker.js'
 import type { RebuildOptions } from './catalog-worker-protocol.js'
 import { type Db, openDatabase } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
-import { PayloadStore, SHA1_NAME } from './payload-store.js'
+import { FilePayloads } from './payload-files.js'
+import { type PayloadBackend, PayloadStore, SHA1_NAME } from './payload-store.js'
 import { rebuildSearchIndex } from './search-index.js'
 import { backfillPayloadReferences } from './payload-references.js'
 import { ServiceUnavailableError } from '../errors.js'
@@ -45,7 +46,6 @@ export interface StoredManifest {
 
 export interface StoredPayload extends PayloadDigests {
   readonly firstPublished: bigint
-  readonly path: string
 }
 
 export interface PackageVersion {
@@ -89,12 +89,13 @@ export class Repository {
   private payloadCache: { generation: string, lru: ByteLru<{ payload: StoredPayload, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
   private manifestCache: { generation: string, lru: ByteLru<{ manifest: StoredManifest, byteLength: number }> } = { generation: '', lru: new ByteLru(0) }
 
-  constructor (dataDir: string, opts: { readonly?: boolean } = {}) {
+  /** `payloads`: where the payload bytes are; the file store under `dataDir` unless given. */
+  constructor (dataDir: string, opts: { readonly?: boolean, payloads?: PayloadBackend } = {}) {
     this.dataDir = dataDir
     // The serving thread waits at most a second for another connection's write (a rebuild, an import):
     // better a 503 the client retries than a stalled depot.
-    this.db = openDatabase(path.join(dataDir, 'depot.sqlite'), { ...opts, busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS })
-    this.payloads = new PayloadStore(dataDir)
+    this.db = openDatabase(path.join(dataDir, 'depot.sqlite'), { readonly: opts.readonly, busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS })
+    this.payloads = new PayloadStore(opts.payloads ?? new FilePayloads(dataDir), dataDir)
     this.stmt = {
       publishers: this.db.prepare('SELECT name, catalog_created, catalog_last_modified, repository FROM publisher ORDER BY name'),
       setting: this.db.prepare('SELECT value FROM repository_setting WHERE key = ?'),
@@ -308,8 +309,7 @@ export class Repository {
       fileSha256: r.file_sha256,
       size: r.size,
       csize: r.csize,
-      firstPublished: BigInt(r.first_published),
-      path: this.payloads.pathOf(r.hash)
+      firstPublished: BigInt(r.first_published)
     }
   }
 

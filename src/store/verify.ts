@@ -6,27 +6,28 @@
  * all of it.
  */
 import { createHash } from 'node:crypto'
-import fs from 'node:fs'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { sha1Hex, verifyCatalogFile } from '../ips/catalog.js'
 import { actionPayloads, parseManifest } from '../ips/manifest.js'
+import { PayloadMissingError } from './payload-store.js'
 import type { Repository } from './repository.js'
 
 export interface Damage { readonly publisher: string, readonly what: string, readonly problem: string }
 export interface VerifyReport { readonly publishers: string[], readonly catalogFiles: number, readonly packages: number, readonly payloads: number, readonly damage: Damage[] }
 
 /** The stored gzip's SHA-1, and the SHA-1 and size of what it decompresses to. */
-async function digestPayload (file: string): Promise<{ chash: string, hash: string, size: number }> {
-  const stored = createHash('sha1')
+async function digestPayload (stored: Readable): Promise<{ chash: string, hash: string, size: number }> {
+  const gzip = createHash('sha1')
   const content = createHash('sha1')
   let size = 0
   await pipeline(
-    fs.createReadStream(file).on('data', (c: string | Buffer) => { stored.update(c) }),
+    stored.on('data', (c: string | Buffer) => { gzip.update(c) }),
     zlib.createGunzip(),
     async function * (chunks: AsyncIterable<Buffer>) { for await (const c of chunks) { content.update(c); size += c.length } }
   )
-  return { chash: stored.digest('hex'), hash: content.digest('hex'), size }
+  return { chash: gzip.digest('hex'), hash: content.digest('hex'), size }
 }
 
 async function verifyCatalog (repo: Repository, publisher: string, damage: Damage[]): Promise<number> {
@@ -80,15 +81,21 @@ export async function verifyRepository (repo: Repository, only: string | null): 
 
 async function payloadProblem (repo: Repository, hash: string, row: { chash: string, size: number } | undefined): Promise<string | null> {
   if (row === undefined) return 'no payload record'
-  const file = repo.payloads.pathOf(hash)
-  if (!fs.existsSync(file)) return `payload file ${file} is missing`
+  const where = repo.payloads.backend.localPath(hash) ?? `${repo.payloads.location}${hash}`
+  let stored: Readable
   try {
-    const d = await digestPayload(file)
-    if (d.chash !== row.chash) return `payload file ${file} does not match its chash ${row.chash} (it is ${d.chash})`
-    if (d.hash !== hash) return `payload file ${file} decompresses to content with SHA-1 ${d.hash}`
-    if (d.size !== row.size) return `payload file ${file} decompresses to ${d.size} bytes, not ${row.size}`
+    stored = await repo.payloads.read(hash)
+  } catch (err) {
+    if (err instanceof PayloadMissingError) return `payload file ${where} is missing`
+    throw err
+  }
+  try {
+    const d = await digestPayload(stored)
+    if (d.chash !== row.chash) return `payload file ${where} does not match its chash ${row.chash} (it is ${d.chash})`
+    if (d.hash !== hash) return `payload file ${where} decompresses to content with SHA-1 ${d.hash}`
+    if (d.size !== row.size) return `payload file ${where} decompresses to ${d.size} bytes, not ${row.size}`
     return null
   } catch (err) {
-    return `payload file ${file} is not a valid gzip stream: ${(err as Error).message}`
+    return `payload file ${where} is not a valid gzip stream: ${(err as Error).message}`
   }
 }

@@ -10,7 +10,9 @@ import type { FastifyInstance } from 'fastify'
 import { parseConfig, type DepotConfig } from '../../src/config.js'
 import { buildApp } from '../../src/http/app.js'
 import { importRepository } from '../../src/store/import.js'
+import { openPayloadBackend } from '../../src/store/payload-backends.js'
 import { Repository } from '../../src/store/repository.js'
+import { s3Toml, testPayloads } from './s3.js'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
 /** Data recorded from the real pkg5 tools; fixtures/golden/README.md says what each file is. */
@@ -37,12 +39,17 @@ max_headers = ${opts.maxHeaders ?? 100}
 trust_proxy = ${opts.trustProxy ?? false}
 [storage]
 data_dir = ${JSON.stringify(dataDir)}
-[cache]
+${payloadsToml(dataDir)}[cache]
 memory_bytes = 8388608
 small_payload_bytes = 65536
 [log]
 level = "${opts.logLevel ?? 'silent'}"
 ${extra}`
+}
+
+function payloadsToml (dataDir: string): string {
+  const s3 = testPayloads(dataDir)
+  return s3 === null ? '' : s3Toml(s3)
 }
 
 export function testConfig (dataDir: string, extra = '', server: ServerOptions = {}): DepotConfig {
@@ -75,7 +82,7 @@ export interface DepotOptions {
 export async function startDepot (opts: DepotOptions = {}): Promise<RunningDepot> {
   const dataDir = opts.dataDir ?? tempDir()
   const config = testConfig(dataDir, opts.extraConfig, opts)
-  const repo = new Repository(dataDir)
+  const repo = new Repository(dataDir, { payloads: await openPayloadBackend(config.storage.payloads, dataDir) })
   const source = opts.source === undefined ? path.join(GOLDEN, 'repo') : opts.source
   if (source !== null) await importRepository(repo, source)
   const app = await buildApp({ config, repo, logger: opts.log === undefined ? false : { level: 'info', stream: opts.log } })

@@ -47,7 +47,7 @@ export function repositoryState (depot: RunningDepot): string {
     packages: db.prepare('SELECT COUNT(*) AS n, MAX(id) AS last FROM package').get(),
     transactions: db.prepare('SELECT id, publisher, subject, manifest, touched FROM pub_transaction ORDER BY id').all(),
     transactionPayloads: db.prepare('SELECT * FROM pub_transaction_payload ORDER BY transaction_id, hash').all(),
-    payloads: listFiles(depot.repo.payloads.root),
+    payloads: listFiles(path.join(depot.dataDir, 'file')),
     jobs: depot.app.depot.jobs.submitted
   })
 }

@@ -3,6 +3,7 @@
  * or an orchestrator asks, and what it is told when something is wrong.
  */
 import fs from 'node:fs'
+import path from 'node:path'
 import t from 'tap'
 import { startDepot } from '../helpers/depot.js'
 import { request } from '../helpers/http.js'
@@ -53,7 +54,7 @@ t.test('write readiness follows the issuer and the database lock; read readiness
   t.equal((await request(strict.depot.port, 'GET', '/readyz')).status, 200, 'reads are ready all the same')
 
   // A payload store gone (an unmounted volume): not ready for reads.
-  const root = strict.depot.repo.payloads.root
+  const root = path.join(strict.depot.dataDir, 'file')
   fs.renameSync(root, `${root}.away`)
   t.teardown(() => { if (fs.existsSync(`${root}.away`)) fs.renameSync(`${root}.away`, root) })
   const unreadable = await request(strict.depot.port, 'GET', '/readyz')

@@ -8,7 +8,6 @@
  * progress has stored is not collected under it.
  */
 import { createHash } from 'node:crypto'
-import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import zlib from 'node:zlib'
@@ -64,7 +63,7 @@ t.test('DELETE removes one version: logged for incremental refresh, its own payl
 
   t.equal((await request(depot.port, 'GET', `/test/manifest/0/${encodeURIComponent(HELLO_1_0)}`)).status, 404, 'its manifest is gone')
   t.equal((await request(depot.port, 'GET', `/test/file/0/${UNIQUE}`)).status, 404, 'the payload only it shipped answers 404')
-  t.notOk(fs.existsSync(depot.repo.payloads.pathOf(UNIQUE)), 'and its file is deleted')
+  t.notOk(await depot.repo.payloads.has(UNIQUE), 'and it is deleted from the store')
   for (const h of SHARED) t.equal((await request(depot.port, 'GET', `/test/file/0/${h}`)).status, 200, `${h}, which other versions ship, stays`)
   t.equal(await searchHits(UNIQUE), 0, 'search no longer finds it')
   t.ok(await searchHits(SHARED[0]!) > 0, 'but still finds what the other versions ship')
@@ -90,7 +89,7 @@ t.test('the last version of a stem takes the stem with it; the last stem leaves 
   t.equal(old.attrs['package-version-count'], 0)
   const base = await request(depot.port, 'GET', '/example.org/catalog/1/catalog.base.C')
   t.match(base.body.toString(), /^\{"_SIGNATURE":\{"sha-1":"[0-9a-f]{40}"\}\}\n$/, 'an empty part, as pkg5 writes one')
-  t.equal(fs.readdirSync(path.dirname(depot.repo.payloads.pathOf('d8873b364eaf3b65b5a6daeadc9be82729c65ad3'))).includes('d8873b364eaf3b65b5a6daeadc9be82729c65ad3'), false, 'its payloads are collected')
+  t.equal(await depot.repo.payloads.has('d8873b364eaf3b65b5a6daeadc9be82729c65ad3'), false, 'its payloads are collected')
   t.equal(old.attrs.created, before.attrs.created, 'the same catalog all along: no client needs a full refresh')
 })
 
@@ -136,7 +135,7 @@ t.test('a payload an upload in progress has stored is not collected under it', a
   // example/notes is the only package that ships this payload: removing it releases the payload.
   const notes = 'example/notes@1.0,5.11-0.1:20261123T010015Z'
   const hash = '54306552fa2b012c46117f1fa7c7c4ed48aa904f'
-  const content = zlib.gunzipSync(fs.readFileSync(depot.repo.payloads.pathOf(hash)))
+  const content = zlib.gunzipSync(await depot.repo.payloads.readAll(hash))
   const publisher = await token()
   const boundary = 'b0undary'
   const manifest = `set name=pkg.fmri value=example/notes@2.0\nfile ${hash} path=usr/share/doc/notes.txt mode=0444 owner=root group=bin pkg.size=${content.length}\n`
@@ -155,7 +154,7 @@ t.test('a payload an upload in progress has stored is not collected under it', a
   const removed = await del('test', encodeURIComponent(notes))
   t.equal(removed.status, 200, removed.body.toString())
   t.match(JSON.parse(removed.body.toString()), { payloadsReleased: 1, payloadsCollected: 0 }, 'released, but held by the upload')
-  t.ok(fs.existsSync(depot.repo.payloads.pathOf(hash)), 'the file is still there')
+  t.ok(await depot.repo.payloads.backend.has(hash), 'the payload is still stored')
 
   upload.end('--\r\n')
   const published = await answered
@@ -164,6 +163,6 @@ t.test('a payload an upload in progress has stored is not collected under it', a
   t.equal(entry.length, 1)
   t.equal(await packageProblem(depot.port, 'test', 'example/notes', entry[0]!.version as string, entry[0]!['signature-sha-1'] as string), undefined, 'the new package is whole: its payload answers and matches its chash')
   t.equal(sha1(zlib.gunzipSync((await request(depot.port, 'GET', `/test/file/0/${hash}`)).body)), hash)
-  // A small payload may be answered from memory: the file itself must be there for the next start.
-  t.equal(sha1(zlib.gunzipSync(fs.readFileSync(depot.repo.payloads.pathOf(hash)))), hash, 'and its file is on disk')
+  // A small payload may be answered from memory: the store itself must hold it for the next start.
+  t.equal(sha1(zlib.gunzipSync(await depot.repo.payloads.readAll(hash))), hash, 'and the store holds it')
 })

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
+import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import zlib from 'node:zlib'
 import t from 'tap'
@@ -38,7 +39,7 @@ const upload = (body: Buffer, contentType = 'multipart/form-data; boundary=xYzZy
 const detail = (res: RawResponse): string => (JSON.parse(res.body.toString()) as { detail: string }).detail
 
 function state (): string {
-  return JSON.stringify({ packages: depot.repo.db.prepare('SELECT COUNT(*) FROM package').pluck().get(), files: listFiles(depot.repo.payloads.root), tmp: listFiles(depot.repo.payloads.tmp) })
+  return JSON.stringify({ packages: depot.repo.db.prepare('SELECT COUNT(*) FROM package').pluck().get(), files: listFiles(path.join(depot.dataDir, 'file')), tmp: listFiles(depot.repo.payloads.tmp) })
 }
 
 const content = Buffer.from('a small payload\n')

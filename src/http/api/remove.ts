@@ -35,7 +35,7 @@ export async function removeApi (app: FastifyInstance, opts: { depot: DepotServi
     if (!depot.repo.hasPublisher(publisher)) throw new NotFoundError(`Unknown publisher: ${publisher}`)
     const removal = removePackages(depot.repo.db, [packageNamed(depot.repo.db, publisher, fmri)])
     // This process serves, so it holds the data directory's lock: it deletes the released files itself.
-    const collected = settleRemoval(depot.repo, true)
+    const collected = await settleRemoval(depot.repo, true)
     return {
       removed: removal.packages.map(p => `pkg://${p.publisher}/${p.stem}@${p.version}`),
       payloadsReleased: removal.unreferenced,

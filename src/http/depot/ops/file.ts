@@ -2,32 +2,50 @@
  * file/0, file/1 and file/2: payloads as the stored gzip bytes, never with
  * a Content-Encoding, because the client hashes exactly what it receives
  * against chash. HEAD file/2 also reports the compressed digests, which
- * pkgsend copies into the manifests it publishes.
+ * pkgsend copies into the manifests it publishes. Where payloads are in a
+ * bucket, a GET may be redirected to it (a CDN's URL or a presigned one):
+ * the client hashes what it receives, wherever it came from. HEAD answers
+ * from the catalog of record alone.
  */
-import fs from 'node:fs'
+import type { Readable } from 'node:stream'
 import { NotFoundError } from '../../../errors.js'
 import { catalogTimeToDate } from '../../../ips/timestamp.js'
 import { cacheFor, ONE_YEAR, type OpContext, type OpVersion } from '../context.js'
-import { type Entity, sendEntity } from '../../entity.js'
+import { type Entity, sendEntity, sendRedirect } from '../../entity.js'
 import type { StoredPayload } from '../../../store/repository.js'
+import { PayloadMissingError } from '../../../store/payload-store.js'
 
 const DATA = 'application/data'
 const MAX_NAME = 256
 
+const notFound = (name: string): NotFoundError => new NotFoundError(`No file could be found for the specified hash name: '${name === '' ? 'None' : name}'.`)
+
 function lookup (ctx: OpContext): StoredPayload {
   const name = ctx.arg
   const found = name.length <= MAX_NAME && name !== '' ? ctx.depot.repo.payload(ctx.prefix, name) : undefined
-  if (!found) throw new NotFoundError(`No file could be found for the specified hash name: '${name === '' ? 'None' : name}'.`)
+  if (!found) throw notFound(name)
   return found
+}
+
+/** A payload the catalog lists but the store lacks answers as pkg.depotd does for a missing file: 404. */
+async function orNotFound<T> (p: StoredPayload, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (err) {
+    throw err instanceof PayloadMissingError ? notFound(p.hash) : err
+  }
 }
 
 async function payloadEntity (ctx: OpContext, p: StoredPayload, maxAge: number, headers?: Record<string, string>): Promise<Entity> {
   const base = { contentType: DATA, cacheControl: cacheFor(maxAge), maxAge, etag: p.chash, lastModified: catalogTimeToDate(p.firstPublished), ...(headers ? { headers } : {}) }
-  if (ctx.req.method === 'HEAD' || p.csize > ctx.depot.config.cache.smallPayloadBytes) return { ...base, file: { path: p.path, size: p.csize } }
+  const store = ctx.depot.repo.payloads
+  if (ctx.req.method === 'HEAD' || p.csize > ctx.depot.config.cache.smallPayloadBytes) {
+    return { ...base, stream: { size: p.csize, open: async (span): Promise<Readable> => await orNotFound(p, async () => await store.read(p.hash, span)) } }
+  }
   const key = `payload:${p.hash}`
   let body = ctx.depot.cache.get(key)
   if (body === undefined) {
-    body = await fs.promises.readFile(p.path)
+    body = await orNotFound(p, async () => await store.readAll(p.hash))
     ctx.depot.cache.set(key, body)
   }
   return { ...base, body }
@@ -36,6 +54,11 @@ async function payloadEntity (ctx: OpContext, p: StoredPayload, maxAge: number, 
 async function file (ctx: OpContext): Promise<unknown> {
   const p = lookup(ctx)
   ctx.depot.counters.file++
+  if (ctx.req.method === 'GET') {
+    const location = await ctx.depot.repo.payloads.redirect(p.hash)
+    // A presigned URL stops working: no cache may hand it out later.
+    if (location !== null) return sendRedirect(ctx.reply, location.url, location.expiring ? 'no-store' : cacheFor(ONE_YEAR))
+  }
   return sendEntity(ctx.req, ctx.reply, await payloadEntity(ctx, p, ONE_YEAR), ctx.depot.encoder)
 }
 

@@ -1,5 +1,4 @@
 /** info/0: a human-readable summary of a package, with its licence texts. */
-import fs from 'node:fs'
 import zlib from 'node:zlib'
 import { NotFoundError } from '../../../errors.js'
 import { attrValue } from '../../../ips/action.js'
@@ -20,7 +19,7 @@ async function info (ctx: OpContext): Promise<unknown> {
     if (a.type !== 'license' || !a.hash) continue
     const p = ctx.depot.repo.payload(fmri.publisher, a.hash) ?? ctx.depot.repo.payload(null, a.hash)
     if (!p) throw new NotFoundError(`The licence payload ${a.hash} of ${attrValue(a, 'license') ?? ''} is missing from this repository.`)
-    const text = zlib.gunzipSync(await fs.promises.readFile(p.path), { maxOutputLength: MAX_LICENSE_BYTES })
+    const text = zlib.gunzipSync(await ctx.depot.repo.payloads.readAll(p.hash), { maxOutputLength: MAX_LICENSE_BYTES })
     licenses.push(text.toString('utf8'))
   }
   const body = Buffer.from(packageInfo(fmri, actions, catalogTimeToDate(manifest.published), licenses))
