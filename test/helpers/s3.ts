@@ -4,6 +4,7 @@
  * every test depot of the process (started in-process or spawned) keep its
  * payloads in a bucket of it: the same tests, the other backend.
  */
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
@@ -14,7 +15,7 @@ import { tempDir } from './depot.js'
 export interface S3Server {
   readonly endpoint: string
   readonly port: number
-  /** Stops answering, as an unreachable bucket would; `resume` serves again on the same port. */
+  /** Stops answering, as an unreachable bucket would; `resume` serves again on the same port (each does nothing the second time). */
   pause (): Promise<void>
   resume (): Promise<void>
   close (): Promise<void>
@@ -29,16 +30,24 @@ export async function startS3 (buckets: readonly string[] = ['payloads'], port =
   let server = new S3rver({ address: '127.0.0.1', port, directory: dir, silent: true, configureBuckets: buckets.map(name => ({ name })) })
   const address = await server.run()
   const bound = address.port
+  let running = true
   return {
     endpoint: `http://127.0.0.1:${bound}`,
     port: bound,
-    async pause () { await server.close() },
+    async pause () {
+      // Kept-alive connections too: a client must find nobody there, not the old server.
+      if (running) await Promise.all([server.close(), server.httpServer.closeAllConnections()])
+      running = false
+    },
     async resume () {
+      if (running) return
       server = new S3rver({ address: '127.0.0.1', port: bound, directory: dir, silent: true })
       await server.run()
+      running = true
     },
     async close () {
-      await server.close().catch(() => {})
+      if (running) await Promise.all([server.close(), server.httpServer.closeAllConnections()])
+      running = false
       fs.rmSync(dir, { recursive: true, force: true })
     }
   }
@@ -69,7 +78,7 @@ let shared: S3PayloadsConfig | null = null
  * sweeps the objects under its prefix that its catalog does not know).
  */
 export function testPayloads (dataDir: string): S3PayloadsConfig | null {
-  return shared === null ? null : { ...shared, prefix: `${path.basename(dataDir)}/` }
+  return shared === null ? null : { ...shared, prefix: `${createHash('sha1').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}/` }
 }
 
 /**
