@@ -118,6 +118,22 @@ t.test('payloads migrate --to s3 while the depot serves, the switch, and verify 
   const sound = await runCli(['verify', ...onBucket])
   t.equal(sound.code, 0, sound.stdout + sound.stderr)
   t.match(sound.stdout, /23 payloads: no damage\n$/, 'verify reads every payload from the bucket')
+
+  // A backup reads the bucket into a self-contained file store; a restore puts the payloads into the configured backend.
+  const backup = path.join(dir, 'backup')
+  const backedUp = await runCli(['backup', backup, ...onBucket])
+  t.match(backedUp.stdout, /23 payloads copied, 0 already there\n$/, backedUp.stderr)
+  t.equal(fs.readdirSync(path.join(backup, 'file')).flatMap(p => fs.readdirSync(path.join(backup, 'file', p))).length, 23, 'the backup holds the payloads as files')
+  const toFiles = await runCli(['restore', backup, '--config', fileConfig, '--data', path.join(dir, 'restored-files')])
+  t.equal(toFiles.code, 0, toFiles.stderr)
+  t.equal((await runCli(['verify', '--config', fileConfig, '--data', path.join(dir, 'restored-files')])).code, 0, 'restored into a file store: sound')
+  const otherBucket = path.join(dir, 's3-other')
+  fs.mkdirSync(otherBucket)
+  const restoredConfig = writeConfig(otherBucket, s3Toml(s3Config(s3, { prefix: 'restored/' })))
+  const toBucket = await runCli(['restore', backup, '--config', restoredConfig])
+  t.match(toBucket.stdout, /23 payloads\n$/, toBucket.stderr)
+  const restoredVerify = await runCli(['verify', '--config', restoredConfig])
+  t.match(restoredVerify.stdout, /23 payloads: no damage\n$/, 'restored into a bucket of its own: sound, read from that bucket')
   const [gone, replaced] = ['0cdf86295978a9260d89b51ef6e86748363dd3e2', LARGE]
   await store.delete(gone)
   const other = path.join(dir, 'other.gz')

@@ -1,4 +1,0 @@
-// The same tests as test/publish/pkgsend.test.ts, with every depot's payloads in an S3-compatible bucket.
-import { useS3Payloads } from '../helpers/s3.js'
-await useS3Payloads()
-await import('../publish/pkgsend.test.js')
