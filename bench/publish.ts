@@ -50,12 +50,29 @@ export function depotConfigToml (port: number, dataDir: string, seed: string, ex
   return `[server]\nlisten = "127.0.0.1:${port}"\nbody_limit = 67108864\nmax_headers = 100\ntrust_proxy = false\n[storage]\ndata_dir = "${dataDir}"\nseed_repository = "${seed}"\n[cache]\nmemory_bytes = 67108864\nsmall_payload_bytes = 1048576\n[log]\nlevel = "warn"\n${extra}`
 }
 
-export async function publishBench (root: string, o: { dataDir: string, seed: string, port: number, versions: number, publishes?: number }): Promise<PublishResult> {
-  const publishes = o.publishes ?? 30
+/** A depot config with publishing on, trusting a local issuer; written beside `dataDir`. */
+export async function publishingConfig (o: { dataDir: string, seed: string, port: number }): Promise<{ config: string, issuer: LocalIssuer, token: () => Promise<string> }> {
   const issuer = await LocalIssuer.start()
   await issuer.addKey('k1')
   const config = path.join(o.dataDir, '..', `publish-${o.port}.toml`)
   fs.writeFileSync(config, depotConfigToml(o.port, o.dataDir, o.seed, `[auth]\nresource = "https://depot.bench"\n[[auth.issuers]]\nid = "bench"\nissuer = "${issuer.url}"\naudiences = ["https://depot.bench"]\nalgorithms = ["RS256"]\ntoken_type = "at+jwt"\nscopes_claim = "/scope"\npublishers_claim = "/depot_publishers"\n[auth.issuers.actions]\npublish = ["depot:publish"]\nrebuild = ["depot:rebuild"]\n`))
+  const token = async (): Promise<string> => await issuer.sign({ aud: 'https://depot.bench', scope: 'depot:publish depot:rebuild', depot_publishers: ['bench'], exp: Math.floor(Date.now() / 1000) + 3600 })
+  return { config, issuer, token }
+}
+
+/** One REST publish of a small package into publisher bench. */
+export async function publishOne (port: number, token: string, stem: string, tag: string): Promise<void> {
+  const content = Buffer.from(`bench payload ${tag}\n`)
+  const form = new FormData()
+  form.append('manifest', `set name=pkg.fmri value=${stem}@1.0\nset name=pkg.summary value="published by the benchmark"\nfile ${sha1(content)} path=opt/${stem} mode=0444 owner=root group=bin\n`)
+  form.append(sha1(content), new Blob([new Uint8Array(content)]), sha1(content))
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/publishers/bench/packages`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
+  if (res.status !== 201) throw new Error(`publish failed: ${res.status} ${await res.text()}`)
+}
+
+export async function publishBench (root: string, o: { dataDir: string, seed: string, port: number, versions: number, publishes?: number }): Promise<PublishResult> {
+  const publishes = o.publishes ?? 30
+  const { config, issuer, token: sign } = await publishingConfig(o)
   const started = Date.now()
   const depot: ChildProcess = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'serve', '--config', config], { stdio: 'inherit' })
   try {
@@ -63,15 +80,8 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
     const startSeconds = (Date.now() - started) / 1000
     let peakRssMiB = 0
     const sampler = setInterval(() => { try { peakRssMiB = Math.max(peakRssMiB, rssMiB(depot)) } catch { /* the depot has exited */ } }, 100).unref()
-    const token = await issuer.sign({ aud: 'https://depot.bench', scope: 'depot:publish depot:rebuild', depot_publishers: ['bench'], exp: Math.floor(Date.now() / 1000) + 3600 })
-    const publish = async (i: number): Promise<void> => {
-      const content = Buffer.from(`bench payload ${o.versions} ${i}\n`)
-      const form = new FormData()
-      form.append('manifest', `set name=pkg.fmri value=bench/new/pkg${i}@1.0\nset name=pkg.summary value="published by the benchmark"\nfile ${sha1(content)} path=opt/bench/${i} mode=0444 owner=root group=bin\n`)
-      form.append(sha1(content), new Blob([new Uint8Array(content)]), sha1(content))
-      const res = await fetch(`http://127.0.0.1:${o.port}/api/v1/publishers/bench/packages`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
-      if (res.status !== 201) throw new Error(`publish failed: ${res.status} ${await res.text()}`)
-    }
+    const token = await sign()
+    const publish = async (i: number): Promise<void> => { await publishOne(o.port, token, `bench/new/pkg${i}`, `${o.versions} ${i}`) }
     const versionCount = async (): Promise<number> => {
       const attrs = await (await fetch(`http://127.0.0.1:${o.port}/bench/catalog/1/catalog.attrs`)).json() as { 'package-version-count': number }
       return attrs['package-version-count']

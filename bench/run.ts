@@ -12,7 +12,10 @@
  *  - one publish into a small catalog and into L;
  *  - the read path through Varnish (deploy/varnish) in front of the S depot.
  *
- * BENCH_SECONDS, BENCH_CONNECTIONS and BENCH_SKIP_L=1 shorten a run.
+ *  - recovery with Litestream (deploy/litestream) at S and at L: the
+ *    recovery point and the recovery time.
+ *
+ * BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SKIP_L=1 and BENCH_SKIP_RECOVERY=1 shorten a run.
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -25,11 +28,13 @@ import { NGINX, startPayloadNginx } from './nginx.js'
 import { freePort } from '../test/helpers/nginx.js'
 import { startVarnish, VARNISHD } from '../test/helpers/varnish.js'
 import { depotConfigToml, publishBench, type PublishResult, rssMiB, waitForHttp } from './publish.js'
+import { recoveryBench, type RecoveryResult } from './recovery.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const SKIP_L = process.env.BENCH_SKIP_L === '1'
+const SKIP_RECOVERY = process.env.BENCH_SKIP_RECOVERY === '1'
 const CLI = path.join(ROOT, 'dist/src/cli.js')
 
 function depotConfig (work: string, name: string, port: number, dataDir: string, seed: string): string {
@@ -133,6 +138,8 @@ try {
 
   const sRss = rssMiB(sDepot.child)
   await stop(sDepot.child)
+  const recoveryRows: RecoveryResult[] = []
+  if (!SKIP_RECOVERY) recoveryRows.push(await recoveryBench(ROOT, { dataDir: path.join(work, 'data-S'), seed: path.join(work, 'repo-S'), port: await freePort(), versions: s.versions }))
 
   const partSizes = async (base: string): Promise<{ raw: number, zstd: number, gzip: number }> => {
     const sizes = { raw: 0, zstd: 0, gzip: 0 }
@@ -219,6 +226,7 @@ try {
     const lRssAfter = rssMiB(lDepot.child)
     await stop(lDepot.child)
     publishRows.push(await publishBench(ROOT, { dataDir: lData, seed: path.join(work, 'repo-L'), port: await freePort(), versions: l.versions }))
+    if (!SKIP_RECOVERY) recoveryRows.push(await recoveryBench(ROOT, { dataDir: lData, seed: path.join(work, 'repo-L'), port: await freePort(), versions: l.versions }))
     md.push(
       `## Scale (corpus L: ${l.stems} stems, ${l.versions} versions, metadata only; generated in ${lGen.toFixed(0)} s)`,
       '',
@@ -258,6 +266,18 @@ try {
     ...publishRows.map(r => `| ${r.versions} | ${r.uploadSeconds.toFixed(1)} | ${r.slowestReadDuringUpload.toFixed(1)} |`),
     ''
   )
+  if (recoveryRows.length > 0) {
+    md.push(
+      '## Recovery (deploy/litestream/litestream.yml, a file replica)',
+      '',
+      `Litestream replicates the depot's database while REST publishes run for 10 s; then the depot and Litestream are killed together (SIGKILL), \`litestream restore\` writes a new data directory beside the same payload store, and the depot starts on it. The recovery point is how long before the kill the oldest publish missing from the restored catalog was acknowledged; the recovery time is the restore plus the depot's start until \`/readyz\` answers 200:`,
+      '',
+      '| versions in the catalog | database, MiB | first snapshot, s | publishes acknowledged | missing after restore | recovery point, ms | restore, s | start, s | recovery time, s |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...recoveryRows.map(r => `| ${r.versions} | ${r.databaseMiB.toFixed(0)} | ${r.snapshotSeconds.toFixed(1)} | ${r.acknowledged} | ${r.missing} | ${r.recoveryPointMs} | ${r.restoreSeconds.toFixed(1)} | ${r.startSeconds.toFixed(1)} | ${(r.restoreSeconds + r.startSeconds).toFixed(1)} |`),
+      ''
+    )
+  }
   fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.join('\n'))
   console.log(md.join('\n'))
 } finally {
