@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import S3rver from 's3rver'
 import type { S3PayloadsConfig } from '../../src/config.js'
 import { tempDir } from './depot.js'
 
@@ -25,6 +24,8 @@ export interface S3Server {
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
 
 export async function startS3 (buckets: readonly string[] = ['payloads'], port = 0): Promise<S3Server> {
+  // Loaded here: every test imports this helper (through depot.ts), few start the server.
+  const { default: S3rver } = await import('s3rver')
   Object.assign(process.env, CREDENTIALS)
   const dir = tempDir('ips-depot-s3-')
   let server = new S3rver({ address: '127.0.0.1', port, directory: dir, silent: true, configureBuckets: buckets.map(name => ({ name })) })
