@@ -23,6 +23,7 @@ export class FilePayloads implements PayloadBackend {
   }
 
   get location (): string { return this.root }
+  readonly redirects = false
 
   /** The name is checked, so the path never leaves the store. */
   localPath (hash: string): string {

@@ -46,6 +46,8 @@ export class S3Payloads implements PayloadBackend {
     this.location = `s3://${cfg.bucket}/${cfg.prefix}`
   }
 
+  get redirects (): boolean { return this.cfg.reads !== 'stream' }
+
   private key (hash: string): string { return this.cfg.prefix + hash }
 
   /** The bucket failing (unreachable, refusing the depot's credentials) is the depot's trouble, not the request's: 503, which clients retry. */

@@ -46,6 +46,8 @@ export interface PayloadBackend {
   delete (hash: string): Promise<void>
   /** Every stored payload's name (anything else the store holds is not listed). */
   list (): AsyncIterable<string>
+  /** Whether a client is sent elsewhere for the bytes (redirect() answers a URL): known up front, so the hot path of a file store awaits nothing. */
+  readonly redirects: boolean
   /** Where a client may fetch the bytes itself (a URL that stops working, with `expiring`), or null when the depot sends them. */
   redirect (hash: string): Promise<PayloadLocation | null>
   /** Fails when the store cannot be read (or, with `write`, written). */
@@ -88,6 +90,8 @@ export class PayloadStore {
   read (hash: string, span?: ByteSpan): Promise<Readable> {
     return this.backend.read(checkPayloadName(hash), span)
   }
+
+  get redirects (): boolean { return this.backend.redirects }
 
   redirect (hash: string): Promise<PayloadLocation | null> {
     return this.backend.redirect(checkPayloadName(hash))

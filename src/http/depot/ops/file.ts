@@ -54,7 +54,7 @@ async function payloadEntity (ctx: OpContext, p: StoredPayload, maxAge: number, 
 async function file (ctx: OpContext): Promise<unknown> {
   const p = lookup(ctx)
   ctx.depot.counters.file++
-  if (ctx.req.method === 'GET') {
+  if (ctx.req.method === 'GET' && ctx.depot.repo.payloads.redirects) {
     const location = await ctx.depot.repo.payloads.redirect(p.hash)
     // A presigned URL stops working: no cache may hand it out later.
     if (location !== null) return sendRedirect(ctx.reply, location.url, location.expiring ? 'no-store' : cacheFor(ONE_YEAR))
