@@ -84,9 +84,18 @@ export async function startDepot (opts: DepotOptions = {}): Promise<RunningDepot
   const config = testConfig(dataDir, opts.extraConfig, opts)
   const repo = new Repository(dataDir, { payloads: await openPayloadBackend(config.storage.payloads, dataDir) })
   const source = opts.source === undefined ? path.join(GOLDEN, 'repo') : opts.source
-  if (source !== null) await importRepository(repo, source)
-  const app = await buildApp({ config, repo, logger: opts.log === undefined ? false : { level: 'info', stream: opts.log } })
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  let app: FastifyInstance | undefined
+  try {
+    if (source !== null) await importRepository(repo, source)
+    app = await buildApp({ config, repo, logger: opts.log === undefined ? false : { level: 'info', stream: opts.log } })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+  } catch (err) {
+    // A depot that never started has no close() for the test to call: its directory goes here.
+    await app?.close()
+    repo.close()
+    if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
+    throw err
+  }
   const port = (app.server.address() as { port: number }).port
   return {
     url: `http://127.0.0.1:${port}`,

@@ -28,6 +28,8 @@ export async function startS3 (buckets: readonly string[] = ['payloads'], port =
   const { default: S3rver } = await import('s3rver')
   Object.assign(process.env, CREDENTIALS)
   const dir = tempDir('ips-depot-s3-')
+  // A backstop for a test process that ends without its teardown (a failed start, an uncaught error).
+  process.once('exit', () => { fs.rmSync(dir, { recursive: true, force: true }) })
   let server = new S3rver({ address: '127.0.0.1', port, directory: dir, silent: true, configureBuckets: buckets.map(name => ({ name })) })
   const address = await server.run()
   const bound = address.port
