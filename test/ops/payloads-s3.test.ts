@@ -13,6 +13,7 @@ import { S3Payloads } from '../../src/store/payload-s3.js'
 import { runCli, spawnServe } from '../helpers/cli.js'
 import { ROOT, startDepot, tempDir, writeConfig } from '../helpers/depot.js'
 import { request } from '../helpers/http.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 import { s3Config, s3Toml, startS3 } from '../helpers/s3.js'
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
@@ -75,6 +76,31 @@ t.test('streamed through the depot, ranges too; a bucket down answers 503 and fa
   t.match(JSON.parse(ready.body.toString()).checks.payloads, /s3:\/\/payloads\/stream\/ failed/)
   await s3.resume()
   t.equal((await request(depot.port, 'GET', '/readyz')).status, 200, 'ready again once the bucket is back')
+})
+
+t.test('a publish while the bucket is down answers 503 and changes nothing; once it is back, the publish lands', async t => {
+  const { depot, token } = await startPublishingDepot(t, { publishers: [['test', true]], extraConfig: s3Toml(s3Config(s3, { prefix: 'publish/' })) })
+  const bearer = await token({})
+  const content = Buffer.from('published while the bucket was away\n')
+  const hash = sha1(content)
+  const publish = async (): Promise<Response> => {
+    const form = new FormData()
+    form.append('manifest', `set name=pkg.fmri value=example/away@1.0\nfile ${hash} path=opt/away mode=0444 owner=root group=bin\n`)
+    form.append(hash, new Blob([new Uint8Array(content)]), hash)
+    return await fetch(`${depot.url}/api/v1/publishers/test/packages`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` }, body: form })
+  }
+  const before = depot.repo.db.prepare('SELECT COUNT(*) FROM package').pluck().get()
+  await s3.pause()
+  t.teardown(async () => { await s3.resume() })
+  const refused = await publish()
+  t.equal(refused.status, 503, await refused.clone().text())
+  t.ok(Number(refused.headers.get('retry-after')) > 0, 'with Retry-After')
+  t.match((await refused.json() as { detail: string }).detail, /payload store s3:\/\/payloads\/publish\/ failed/)
+  t.equal(depot.repo.db.prepare('SELECT COUNT(*) FROM package').pluck().get(), before, 'nothing was published')
+  await s3.resume()
+  const landed = await publish()
+  t.equal(landed.status, 201, await landed.text())
+  t.equal(sha1(zlib.gunzipSync((await request(depot.port, 'GET', `/test/file/0/${hash}`)).body)), hash, 'and its payload is in the bucket')
 })
 
 t.test('payloads migrate --to s3 while the depot serves, the switch, and verify against the bucket', async t => {
@@ -162,4 +188,14 @@ t.test('bad [storage.payloads] settings stop the start, naming the key', async t
     t.equal(run.code, 1, table)
     t.match(run.stderr, message, table)
   }
+  const onFiles = writeConfig(dir)
+  const noBucket = await runCli(['payloads', 'migrate', '--to', 's3', '--config', onFiles])
+  t.equal(noBucket.code, 1)
+  t.match(noBucket.stderr, /storage\.payloads\.backend: must be "s3", with the bucket to migrate to/, 'migrate without a bucket configured')
+  const toFiles = await runCli(['payloads', 'migrate', '--to', 'file', '--config', onFiles])
+  t.equal(toFiles.code, 2)
+  t.match(toFiles.stderr, /--to takes s3, not 'file'/)
+  const other = await runCli(['payloads', 'copy', '--to', 's3', '--config', onFiles])
+  t.equal(other.code, 2)
+  t.match(other.stderr, /unknown action 'copy'/)
 })
