@@ -64,6 +64,15 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
   fromStats('ips_depot_cache_misses_total', 'Lookups in the memory cache that did not', () => depot.cache.stats.misses)
   fromStats('ips_depot_compressions_total', 'Compressions run (not cache hits, not shared ones)', () => depot.encoder.compressions)
   fromStats('ips_depot_jobs_submitted_total', 'Background jobs (admin/0, rebuilds) accepted', () => depot.jobs.submitted)
+  const payloadOps = Object.entries(depot.repo.payloads.stats)
+  new Counter({
+    name: 'ips_depot_payload_store_operations_total', help: 'Calls to the payload store (files or bucket), by operation and result', labelNames: ['op', 'result'], registers: [registry],
+    collect () { this.reset(); for (const [op, s] of payloadOps) { this.inc({ op, result: 'ok' }, s.ok); this.inc({ op, result: 'failed' }, s.failed) } }
+  })
+  new Counter({
+    name: 'ips_depot_payload_store_seconds_total', help: 'Time spent in calls to the payload store (a read until its bytes start), by operation: divided by the operations, the mean', labelNames: ['op'], registers: [registry],
+    collect () { this.reset(); for (const [op, s] of payloadOps) this.inc({ op }, s.seconds) }
+  })
   if (guard !== null) {
     new Counter({
       name: 'ips_depot_issuer_key_fetches_total', help: 'Fetches of an issuer\'s discovery and key set, and those that failed', labelNames: ['issuer', 'result'], registers: [registry],

@@ -68,8 +68,15 @@ export interface PayloadHold {
   release (): void
 }
 
+/** What the backend was asked, how often, how many failed, and the seconds it took: what /metrics reports. */
+export type PayloadOperation = 'has' | 'write' | 'read' | 'delete'
+export interface PayloadOperationStats { ok: number, failed: number, seconds: number }
+
 export class PayloadStore {
   readonly tmp: string
+  readonly stats: Record<PayloadOperation, PayloadOperationStats> = {
+    has: { ok: 0, failed: 0, seconds: 0 }, write: { ok: 0, failed: 0, seconds: 0 }, read: { ok: 0, failed: 0, seconds: 0 }, delete: { ok: 0, failed: 0, seconds: 0 }
+  }
   private intake: PayloadIntake | undefined
   private readonly pins = new Map<string, number>()
   /** Deletions in flight: a put of the same payload waits for them, then finds it gone and stores it again. */
@@ -82,13 +89,29 @@ export class PayloadStore {
 
   get location (): string { return this.backend.location }
 
-  async has (hash: string): Promise<boolean> {
-    await this.deleting.get(hash)
-    return await this.backend.has(checkPayloadName(hash))
+  /** A backend call, counted; a payload found missing on read is an answer, not a failure of the store. */
+  private async timed<T> (op: PayloadOperation, call: () => Promise<T>): Promise<T> {
+    const s = this.stats[op]
+    const started = performance.now()
+    try {
+      const result = await call()
+      s.ok++
+      return result
+    } catch (err) {
+      if (err instanceof PayloadMissingError) s.ok++; else s.failed++
+      throw err
+    } finally {
+      s.seconds += (performance.now() - started) / 1000
+    }
   }
 
-  read (hash: string, span?: ByteSpan): Promise<Readable> {
-    return this.backend.read(checkPayloadName(hash), span)
+  async has (hash: string): Promise<boolean> {
+    await this.deleting.get(hash)
+    return await this.timed('has', async () => await this.backend.has(checkPayloadName(hash)))
+  }
+
+  async read (hash: string, span?: ByteSpan): Promise<Readable> {
+    return await this.timed('read', async () => await this.backend.read(checkPayloadName(hash), span))
   }
 
   get redirects (): boolean { return this.backend.redirects }
@@ -136,7 +159,8 @@ export class PayloadStore {
   async put (hash: string, source: string): Promise<void> {
     checkPayloadName(hash)
     if (await this.has(hash)) return
-    await this.backend.write(hash, source, (await fs.promises.stat(source)).size)
+    const { size } = await fs.promises.stat(source)
+    await this.timed('write', async () => { await this.backend.write(hash, source, size) })
   }
 
   /**
@@ -146,7 +170,7 @@ export class PayloadStore {
    */
   async delete (hash: string): Promise<boolean> {
     if (this.held(hash) || this.deleting.has(hash)) return false
-    const done = this.backend.delete(checkPayloadName(hash)).finally(() => this.deleting.delete(hash))
+    const done = this.timed('delete', async () => { await this.backend.delete(checkPayloadName(hash)) }).finally(() => this.deleting.delete(hash))
     this.deleting.set(hash, done.catch(() => {}))
     await done
     return true

@@ -56,7 +56,8 @@ t.test('a GET of a payload is redirected to a presigned URL or a CDN URL; HEAD f
 })
 
 t.test('streamed through the depot, ranges too; a bucket down answers 503 and fails readiness', async t => {
-  const depot = await startDepot({ extraConfig: s3Toml(s3Config(s3, { prefix: 'stream/' })) })
+  // [metrics] registers the metrics (served by `serve` on a listener of their own; read here from the registry).
+  const depot = await startDepot({ extraConfig: s3Toml(s3Config(s3, { prefix: 'stream/' })) + '[metrics]\nlisten = "127.0.0.1:0"\n' })
   t.teardown(async () => { await depot.close() })
   const whole = await request(depot.port, 'GET', `/test/file/0/${LARGE}`)
   t.equal(whole.status, 200)
@@ -71,6 +72,9 @@ t.test('streamed through the depot, ranges too; a bucket down answers 503 and fa
   const down = await request(depot.port, 'GET', `/test/file/0/${UNREAD}`)
   t.equal(down.status, 503, 'the bucket unreachable: a status the client retries, not a 500')
   t.ok(Number(down.headers['retry-after']) > 0)
+  const metrics = await depot.app.metrics.metrics()
+  t.match(metrics, /ips_depot_payload_store_operations_total\{op="read",result="failed"\} 1\n/, 'the failed read is counted for the operator')
+  t.match(metrics, /ips_depot_payload_store_operations_total\{op="read",result="ok"\} [1-9]/, 'beside the reads that worked')
   const ready = await request(depot.port, 'GET', '/readyz')
   t.equal(ready.status, 503)
   t.match(JSON.parse(ready.body.toString()).checks.payloads, /s3:\/\/payloads\/stream\/ failed/)
