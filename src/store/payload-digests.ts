@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import { Transform, Writable } from 'node:stream'
+import { type Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 
@@ -62,11 +62,15 @@ export class PayloadDigester {
   }
 }
 
-/** Digests of a stored gzip file, streamed, decompressing with a bound against gzip bombs. */
-export async function digestGzipFile (file: string, maxSize = Number.MAX_SAFE_INTEGER): Promise<PayloadDigests> {
+/** Digests of stored gzip bytes, streamed, decompressing with a bound against gzip bombs. */
+export async function digestGzip (stored: Readable, maxSize = Number.MAX_SAFE_INTEGER): Promise<PayloadDigests> {
   const d = new PayloadDigester()
   const discard = new Writable({ write (_chunk, _enc, cb) { cb() } })
-  await pipeline(fs.createReadStream(file), d.compressedTap(), zlib.createGunzip(),
+  await pipeline(stored, d.compressedTap(), zlib.createGunzip(),
     d.contentTap(maxSize, () => new Error(`payload decompresses to more than ${maxSize} bytes`)), discard)
   return d.digests()
+}
+
+export async function digestGzipFile (file: string, maxSize?: number): Promise<PayloadDigests> {
+  return await digestGzip(fs.createReadStream(file), maxSize)
 }

@@ -5,30 +5,15 @@
  * content hash and size. Damage is collected, not thrown: the report lists
  * all of it.
  */
-import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import zlib from 'node:zlib'
 import { sha1Hex, verifyCatalogFile } from '../ips/catalog.js'
 import { actionPayloads, parseManifest } from '../ips/manifest.js'
+import { digestGzip } from './payload-digests.js'
 import { PayloadMissingError } from './payload-store.js'
 import type { Repository } from './repository.js'
 
 export interface Damage { readonly publisher: string, readonly what: string, readonly problem: string }
 export interface VerifyReport { readonly publishers: string[], readonly catalogFiles: number, readonly packages: number, readonly payloads: number, readonly damage: Damage[] }
-
-/** The stored gzip's SHA-1, and the SHA-1 and size of what it decompresses to. */
-async function digestPayload (stored: Readable): Promise<{ chash: string, hash: string, size: number }> {
-  const gzip = createHash('sha1')
-  const content = createHash('sha1')
-  let size = 0
-  await pipeline(
-    stored.on('data', (c: string | Buffer) => { gzip.update(c) }),
-    zlib.createGunzip(),
-    async function * (chunks: AsyncIterable<Buffer>) { for await (const c of chunks) { content.update(c); size += c.length } }
-  )
-  return { chash: gzip.digest('hex'), hash: content.digest('hex'), size }
-}
 
 async function verifyCatalog (repo: Repository, publisher: string, damage: Damage[]): Promise<number> {
   const bad = (what: string, problem: string): void => { damage.push({ publisher, what, problem }) }
@@ -90,7 +75,7 @@ async function payloadProblem (repo: Repository, hash: string, row: { chash: str
     throw err
   }
   try {
-    const d = await digestPayload(stored)
+    const d = await digestGzip(stored)
     if (d.chash !== row.chash) return `payload file ${where} does not match its chash ${row.chash} (it is ${d.chash})`
     if (d.hash !== hash) return `payload file ${where} decompresses to content with SHA-1 ${d.hash}`
     if (d.size !== row.size) return `payload file ${where} decompresses to ${d.size} bytes, not ${row.size}`
