@@ -51,13 +51,14 @@ export class DepotIssuer {
   }
 
   /** A token for one publisher's publish action, on behalf of `subject` (the exchanged token's iss and sub). */
-  async mint (publisher: string, subject: { iss: string, sub: string }): Promise<MintedToken> {
+  /** `actor`: the CI token's issuer, subject and job claims, carried as "act" (RFC 8693) for provenance. */
+  async mint (publisher: string, actor: Readonly<Record<string, string>> & { iss: string, sub: string }): Promise<MintedToken> {
     const { kid, alg, key } = await this.store.signingKey(this.tokens.algorithm)
-    const token = await new SignJWT({ scope: DEPOT_SCOPE, depot_publishers: [publisher], act: { iss: subject.iss, sub: subject.sub } })
+    const token = await new SignJWT({ scope: DEPOT_SCOPE, depot_publishers: [publisher], act: actor })
       .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
       .setIssuer(this.tokens.issuer)
       .setAudience(this.resource)
-      .setSubject(subject.sub)
+      .setSubject(actor.sub)
       .setJti(randomUUID())
       .setIssuedAt()
       .setExpirationTime(`${this.tokens.lifetime}s`)

@@ -23,9 +23,12 @@ import { authPlugin } from './auth.js'
 import { Encoder } from './compression.js'
 import { tokenApi } from './api/token.js'
 import { depotProtocol } from './depot/plugin.js'
+import { operationTable } from './depot/routes.js'
 import { errorPage } from './error-page.js'
 import { healthRoutes } from './health.js'
 import { metricsPlugin } from './metrics.js'
+import { provenanceApi } from './api/provenance.js'
+import { webPages } from './web/plugin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -146,7 +149,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(publishApi, { prefix: '/api/v1', depot })
   await app.register(removeApi, { prefix: '/api/v1', depot })
   await app.register(tokenApi, { prefix: '/api/v1', depot })
-  await app.register(depotProtocol, { depot })
+  await app.register(provenanceApi, { prefix: '/api/v1', depot })
+  const ops = operationTable(app.authGuard !== null)
+  await app.register(depotProtocol, { depot, ops })
+  await app.register(webPages, { depot, ops })
   return app
 }
 

@@ -12,6 +12,7 @@ import { type Principal, principalLog, TokenVerifier } from '../auth/verify.js'
 import type { KeysLog } from '../auth/issuer-keys.js'
 import { DepotIssuer } from '../auth/depot-issuer.js'
 import { exchangePublisher } from '../auth/exchange.js'
+import { actorClaims } from '../auth/provenance.js'
 import { type AuthConfig, DEPOT_ACTIONS, type DepotAction } from '../config.js'
 import { DepotError } from '../errors.js'
 import type { Repository } from '../store/repository.js'
@@ -99,7 +100,7 @@ export class AuthGuard {
       const p = seen.principal = await this.verifier.verify(ciToken)
       const publisher = exchangePublisher(p, this.cfg.bindings, requested)
       this.claimJti(p)
-      granted = { ...(await issuer.mint(publisher, { iss: p.claims.iss!, sub: p.claims.sub! })), publisher }
+      granted = { ...(await issuer.mint(publisher, { ...actorClaims(p), iss: p.claims.iss!, sub: p.claims.sub! })), publisher }
       return `exchanged for ${publisher}`
     })
     return granted!

@@ -17,6 +17,7 @@ import { validateAction, validatePackage } from '../ips/validate.js'
 import { formatVersion, type Version } from '../ips/version.js'
 import { addToCatalog, ensurePublisher, replaceInCatalog, restorePackage, storePackage } from './publish.js'
 import type { PayloadDigests } from './payload-digests.js'
+import { type PublishedBy, recordPublication } from './provenance.js'
 import { SHA1_NAME } from './payload-store.js'
 import type { Repository } from './repository.js'
 
@@ -226,11 +227,11 @@ export class Publications {
   }
 
   /** close/0: validates and publishes the package, adding it to the catalog unless asked not to. */
-  close (id: string, caller: TransactionCaller, addToCatalogNow: boolean): { fmri: string } {
+  close (id: string, caller: TransactionCaller, addToCatalogNow: boolean, by: PublishedBy): { fmri: string } {
     const t = this.row(id, caller)
     const txPayloads = this.db.prepare('SELECT hash, chash, gzip_sha256 AS gzipSha256, file_sha256 AS fileSha256, size, csize FROM pub_transaction_payload WHERE transaction_id = ?').all(id) as PayloadDigests[]
     if (t.kind === 'append') return { fmri: this.replace(t, txPayloads) }
-    const fmri = this.commit(t, t.manifest, txPayloads, addToCatalogNow, () => { this.db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id) })
+    const fmri = this.commit(t, t.manifest, txPayloads, addToCatalogNow, by, () => { this.db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(id) })
     return { fmri }
   }
 
@@ -239,7 +240,7 @@ export class Publications {
    * timestamped now) whose file and license actions get the digests of the
    * payloads the server stored.
    */
-  publishManifest (publisher: string, text: string, payloads: ReadonlyMap<string, PayloadDigests>): { fmri: string } {
+  publishManifest (publisher: string, text: string, payloads: ReadonlyMap<string, PayloadDigests>, by: PublishedBy): { fmri: string } {
     const actions = parseManifest(text, this.limits.maxActions)
     const fmriAction = actions.find(a => a.type === 'set' && attrValues(a, 'name')[0] === 'pkg.fmri')
     if (!fmriAction) throw new BadRequestError('The manifest has no "set name=pkg.fmri" action naming the package.')
@@ -263,7 +264,7 @@ export class Publications {
     while (this.repo.manifest(publisher, parsed.stem, formatVersion(version))) { t += 1_000_000n; version = { ...version, timestamp: fmriTimestamp(t) } }
     const body = lines.map(l => l + '\n').join('')
     for (const a of parseManifest(body)) validateAction(a)
-    const fmri = this.commit({ publisher, stem: parsed.stem, version: formatVersion(version) }, body, [...payloads.values()], true, () => {})
+    const fmri = this.commit({ publisher, stem: parsed.stem, version: formatVersion(version) }, body, [...payloads.values()], true, by, () => {})
     return { fmri }
   }
 
@@ -293,7 +294,7 @@ export class Publications {
   }
 
   /** Validates a complete package and commits it in one SQLite transaction. */
-  private commit (t: { publisher: string, stem: string, version: string }, body: string, sent: readonly PayloadDigests[], addToCatalogNow: boolean, alsoInTransaction: () => void): string {
+  private commit (t: { publisher: string, stem: string, version: string }, body: string, sent: readonly PayloadDigests[], addToCatalogNow: boolean, by: PublishedBy, alsoInTransaction: () => void): string {
     const fmri = `pkg://${t.publisher}/${t.stem}@${t.version}`
     const manifest = Buffer.from(`set name=pkg.fmri value=${fmri}\n${body}`, 'utf8')
     const actions = parseManifest(manifest.toString('utf8'), this.limits.maxActions)
@@ -316,6 +317,7 @@ export class Publications {
       if (this.repo.manifest(t.publisher, t.stem, t.version)) throw new BadRequestError(`The specified FMRI, '${fmri}', already exists or has been restricted.`)
       const pkgId = storePackage(db, { publisher: t.publisher, stem: t.stem, version: t.version, published, manifest, sha1: sha1Hex(manifest), payloads: [...byHash.values()] })
       if (addToCatalogNow) addToCatalog(db, t.publisher, [pkgId], opTime)
+      recordPublication(db, t.publisher, fmri, by)
       alsoInTransaction()
     })()
     this.repo.noteWrite()

@@ -14,6 +14,7 @@ import { declaredPayloadSizes, parseManifest } from '../../ips/manifest.js'
 import type { PayloadDigests } from '../../store/payload-digests.js'
 import { type PayloadHold, SHA1_NAME } from '../../store/payload-store.js'
 import type { DepotServices } from '../depot/context.js'
+import { publishedBy } from '../../auth/provenance.js'
 import { streamToFile } from '../body.js'
 import { rm } from 'node:fs/promises'
 
@@ -65,7 +66,7 @@ export async function publishApi (app: FastifyInstance, opts: { depot: DepotServ
     const hold = depot.repo.payloads.hold()
     try {
       const { manifest, payloads } = await receiveUpload(req, depot, hold)
-      const { fmri } = depot.publications.publishManifest(req.params.publisher, manifest, payloads)
+      const { fmri } = depot.publications.publishManifest(req.params.publisher, manifest, payloads, publishedBy(req.principal!, 'rest'))
       return await reply.code(201).send({ fmri })
     } finally {
       hold.release()

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DepotServices } from './context.js'
-import { operationTable, resolveOp, type ResolvedOp } from './routes.js'
+import { type OpTable, resolveOp, type ResolvedOp } from './routes.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,10 +17,9 @@ declare module 'fastify' {
 
 const ROBOTS = 'User-agent: *\nDisallow: /\n'
 
-export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotServices }): Promise<void> {
+export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotServices, ops: OpTable }): Promise<void> {
   const guard = app.authGuard
-  const ops = operationTable(guard !== null)
-  const depot = opts.depot
+  const { depot, ops } = opts
 
   app.decorateRequest('depotOp', null)
   app.addHook('onRequest', async req => {
@@ -44,6 +43,5 @@ export async function depotProtocol (app: FastifyInstance, opts: { depot: DepotS
   }
 
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/*', handler: dispatch })
-  app.get('/', async (_req, reply) => reply.type('text/plain;charset=utf-8').send(`ips-depot: a pkg(5) package repository.\nPublishers: ${depot.repo.publisherNames().join(', ')}\n`))
   app.get('/robots.txt', async (_req, reply) => reply.type('text/plain').send(ROBOTS))
 }

@@ -5,6 +5,7 @@
  * unsupported). The caller was authorized for "publish" in onRequest.
  */
 import fs from 'node:fs'
+import { publishedBy } from '../../../auth/provenance.js'
 import { BadRequestError } from '../../../errors.js'
 import { parseFmri } from '../../../ips/fmri.js'
 import { normalizeTransactionId, type TransactionCaller } from '../../../store/transactions.js'
@@ -141,7 +142,7 @@ async function close (ctx: OpContext): Promise<unknown> {
     if (typeof flag !== 'string' || !/^\s*[+-]?[0-9]+\s*$/.test(flag)) throw new BadRequestError('X-IPkg-Add-To-Catalog')
     addNow = Number(flag) !== 0
   }
-  const { fmri } = ctx.depot.publications.close(transactionId(ctx), caller(ctx), addNow)
+  const { fmri } = ctx.depot.publications.close(transactionId(ctx), caller(ctx), addNow, publishedBy(ctx.req.principal!, 'pkg5'))
   return done(ctx, { 'Package-FMRI': fmri, State: 'PUBLISHED' })
 }
 
