@@ -97,7 +97,11 @@ export interface IssuerConfig {
   readonly singleUseJti: boolean
   /** The public client `ips-depot login` uses at this issuer, and the scope it asks for; null: no interactive login. */
   readonly login: { readonly clientId: string, readonly scope: string } | null
+  /** Whose pages the provenance of a CI publish links to (repository, commit, run): GitHub's, or none. */
+  readonly provenanceLinks: 'github' | 'none'
 }
+
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com'
 
 export interface BindingConfig {
   readonly issuer: string
@@ -389,9 +393,10 @@ function parseIssuer (r: Reader): IssuerConfig {
   if ((adminRole === null) !== (publisherRole === null)) r.fail(adminRole === null ? 'admin_role' : 'publisher_role', 'admin_role and publisher_role must be set together')
   const rolesClaim = r.string('roles_claim', true)
   if (adminRole !== null && rolesClaim === null) r.fail('roles_claim', 'is required when roles are configured')
+  const issuer = issuerUrl(r, 'issuer')
   const cfg: IssuerConfig = {
     id,
-    issuer: issuerUrl(r, 'issuer'),
+    issuer,
     audiences: r.strings('audiences', { nonEmpty: true }),
     algorithms,
     tokenType,
@@ -406,7 +411,8 @@ function parseIssuer (r: Reader): IssuerConfig {
     adminRole,
     publisherRole,
     singleUseJti: r.optionalBool('single_use_jti', false),
-    login: null
+    login: null,
+    provenanceLinks: r.optionalOneOf('provenance_links', issuer === GITHUB_ACTIONS_ISSUER ? ['github', 'none'] as const : ['none', 'github'] as const)
   }
   const loginClient = r.string('login_client_id', true)
   const loginScope = r.string('login_scope', true)

@@ -31,7 +31,8 @@ export function depotIssuerConfig (tokens: DepotTokensConfig, resource: string):
     adminRole: null,
     publisherRole: null,
     singleUseJti: false,
-    login: null
+    login: null,
+    provenanceLinks: 'none'
   }
 }
 

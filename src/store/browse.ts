@@ -24,7 +24,7 @@ export interface StemQuery {
   readonly obsolete: boolean
   readonly renamed: boolean
   readonly sort: 'name' | 'published'
-  /** Name order: the last stem of the previous page. Publish order: rows to skip. */
+  /** Name order: the last stem of the previous page. Publish order (FMRI timestamps are whole seconds; ties go by commit order): rows to skip. */
   readonly after: string
   readonly offset: number
   readonly limit: number
@@ -70,16 +70,16 @@ export class Browse {
       byName: db.prepare(`SELECT DISTINCT stem FROM package WHERE publisher = ? AND in_catalog = 1 AND stem > ? AND lower(stem) GLOB ?
         ORDER BY stem LIMIT ?`).pluck(),
       byPublished: db.prepare(`SELECT stem FROM package WHERE publisher = ? AND in_catalog = 1 AND lower(stem) GLOB ?
-        GROUP BY stem ORDER BY MAX(published) DESC, stem LIMIT ? OFFSET ?`).pluck(),
+        GROUP BY stem ORDER BY MAX(published) DESC, MAX(id) DESC LIMIT ? OFFSET ?`).pluck(),
       versions: db.prepare(`SELECT p.id, p.version, p.published,
           (SELECT actions FROM package_part WHERE package_id = p.id AND part = 'catalog.summary.C') AS summary,
           (SELECT actions FROM package_part WHERE package_id = p.id AND part = 'catalog.dependency.C') AS dependency
         FROM package p WHERE p.publisher = ? AND p.stem = ? AND p.in_catalog = 1`),
-      dependents: db.prepare(`SELECT DISTINCT p.stem FROM search_token t JOIN search_action a ON a.id = t.action_id JOIN package p ON p.id = a.package_id
-        WHERE t.token = ? AND a.action_type = 'depend' AND p.publisher = ? AND p.in_catalog = 1 AND p.stem <> ? ORDER BY p.stem LIMIT ?`).pluck(),
+      dependents: db.prepare(`SELECT DISTINCT p.publisher, p.stem FROM search_token t JOIN search_action a ON a.id = t.action_id JOIN package p ON p.id = a.package_id
+        WHERE t.token = ? AND a.action_type = 'depend' AND p.in_catalog = 1 AND NOT (p.publisher = ? AND p.stem = ?) ORDER BY p.publisher, p.stem LIMIT ?`),
       lastPublished: db.prepare('SELECT MAX(published) FROM package WHERE publisher = ? AND in_catalog = 1').pluck(),
       changes: db.prepare(`SELECT publisher, stem, version, op_type AS op, op_time AS at FROM update_log_entry
-        WHERE (? IS NULL OR publisher = ?) ORDER BY op_time DESC, id DESC LIMIT ?`),
+        WHERE (? IS NULL OR publisher = ?) AND log GLOB '*.C' ORDER BY op_time DESC, id DESC LIMIT ?`),
       oldest: db.prepare('SELECT version FROM package WHERE publisher = ? AND stem = ? AND in_catalog = 1').pluck()
     }
   }
@@ -123,9 +123,13 @@ export class Browse {
     return { rows, next: { after, offset } }
   }
 
-  /** The stems of this publisher with a depend action on `stem` (any type, any version). */
-  dependents (publisher: string, stem: string, limit: number): string[] {
-    return this.stmt.dependents.all(stem, publisher, stem, limit) as string[]
+  /**
+   * The packages, of any publisher, with a depend action naming `stem` (any
+   * type, any version). The index keeps FMRIs without their publisher, so a
+   * dependency on another publisher's stem of the same name is listed too.
+   */
+  dependents (publisher: string, stem: string, limit: number): Array<{ publisher: string, stem: string }> {
+    return this.stmt.dependents.all(stem, publisher, stem, limit) as Array<{ publisher: string, stem: string }>
   }
 
   lastPublished (publisher: string): number | null {
@@ -134,7 +138,8 @@ export class Browse {
   }
 
   /**
-   * The latest catalog changes, newest first. An added version that is not
+   * The latest catalog changes, newest first, from the C locale's update
+   * logs (the others repeat them with localized data). An added version that is not
    * the oldest of its stem is an update, as pkg.depotd's feed calls it.
    */
   changes (publisher: string | null, limit: number): Array<{ publisher: string, stem: string, version: string, kind: 'added' | 'updated' | 'removed', at: number }> {

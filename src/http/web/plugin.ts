@@ -122,7 +122,8 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
       publications: publicationsOf(repo.db, publisher, stem, selected),
       licenses,
       publishers: new Set(repo.publisherNames()),
-      contentsLimit: CONTENTS_SHOWN
+      contentsLimit: CONTENTS_SHOWN,
+      githubIssuer: iss => depot.config.auth?.issuers.some(i => i.issuer === iss && i.provenanceLinks === 'github') ?? false
     }))
   })
 

@@ -9,6 +9,6 @@ export const urls = {
     `/${seg(pub)}/package/${stem.split('/').map(seg).join('/')}${version === undefined ? '' : `?version=${seg(version)}`}`,
   search: (pub: string | null, query = ''): string => `${pub === null ? '' : `/${seg(pub)}`}/find${query === '' ? '' : `?${query}`}`,
   feed: (pub: string | null): string => `${pub === null ? '' : `/${seg(pub)}`}/feed`,
-  p5i: (pub: string): string => `/${seg(pub)}/p5i/0/`,
+  p5i: (pub: string): string => `/${seg(pub)}/publisher/0/`,
   manifest: (pub: string, stem: string, version: string): string => `/${seg(pub)}/manifest/0/${seg(stem)}@${seg(version)}`
 }

@@ -17,21 +17,22 @@ export interface PackageView {
   readonly manifest: string
   readonly manifestTruncated: boolean
   readonly facts: PackageFacts
-  readonly dependents: readonly string[]
+  readonly dependents: ReadonlyArray<{ publisher: string, stem: string }>
   readonly dependentsLimit: number
   readonly publications: readonly Publication[]
   readonly licenses: ReadonlyArray<{ name: string, text: string | null }>
   /** Publishers in this depot: a dependency on one of them links to its page. */
   readonly publishers: ReadonlySet<string>
   readonly contentsLimit: number
+  /** Whether a CI issuer's repository, commit and run are GitHub's (the issuer's provenance_links). */
+  readonly githubIssuer: (iss: string) => boolean
 }
 
-const GITHUB = 'https://token.actions.githubusercontent.com'
 const REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/
 
 /** Links only for values that are what GitHub's claims are (owner/repo, a commit SHA, a run number): anything else is text. */
-function ciFacts (act: Readonly<Record<string, string>>): Html {
-  const onGithub = act.iss === GITHUB && act.repository !== undefined && REPO.test(act.repository)
+function ciFacts (act: Readonly<Record<string, string>>, github: boolean): Html {
+  const onGithub = github && act.repository !== undefined && REPO.test(act.repository)
   const repo = act.repository
   const gh = (path: string): string => `https://github.com/${repo!}${path}`
   const row = (label: string, value: string | undefined, href: string | null): Html | '' => value === undefined
@@ -50,7 +51,7 @@ ${row('Environment', act.environment, null)}
 </dl>`
 }
 
-function provenance (pubs: readonly Publication[]): Html {
+function provenance (pubs: readonly Publication[], githubIssuer: (iss: string) => boolean): Html {
   if (pubs.length === 0) return html`<p>No publish of this version is recorded here: it was imported, or published before the depot recorded provenance.</p>`
   return html`${pubs.map(p => html`<section aria-label="Publication">
 <p>Published ${timeElement(Date.parse(p.at))} through ${p.via === 'rest' ? 'the REST upload' : 'the pkg(5) publication protocol (pkgsend, pkgrecv, or ips-depot auth-proxy)'}.</p>
@@ -59,7 +60,7 @@ function provenance (pubs: readonly Publication[]): Html {
 <dt>Subject</dt><dd><code>${p.subject ?? 'unknown'}</code></dd>
 ${p.clientId === null ? '' : html`<dt>Client</dt><dd><code>${p.clientId}</code></dd>`}
 </dl>
-${p.exchangedFrom === null ? '' : html`<h3>Trusted publishing from CI</h3>${ciFacts(p.exchangedFrom)}`}
+${p.exchangedFrom === null ? '' : html`<h3>Trusted publishing from CI</h3>${ciFacts(p.exchangedFrom, githubIssuer(p.exchangedFrom.iss ?? ''))}`}
 </section>`)}`
 }
 
@@ -97,11 +98,11 @@ ${f.sourceUrl === null ? '' : html`<dt>Source</dt><dd>${externalLink(f.sourceUrl
 </dl>
 ${f.description === null ? '' : html`<h3>Description</h3><p>${f.description}</p>`}
 <h2 id="provenance">Provenance</h2>
-${provenance(v.publications)}
+${provenance(v.publications, v.githubIssuer)}
 <h2 id="dependencies">Dependencies</h2>
 ${f.dependencies.length === 0 ? html`<p>None.</p>` : f.dependencies.map(g => html`<h3>${g.type === '' ? '(no type)' : g.type}</h3><ul>${g.entries.map(d => dependencyItem(v, d))}</ul>`)}
 <h2 id="dependents">Depended on by</h2>
-${v.dependents.length === 0 ? html`<p>No package of ${v.publisher} depends on this one.</p>` : html`<ul>${v.dependents.map(s => html`<li><a href="${urls.package(v.publisher, s)}">${s}</a></li>`)}</ul>${v.dependents.length >= v.dependentsLimit ? html`<p class="muted">The first ${v.dependentsLimit} are shown.</p>` : ''}`}
+${v.dependents.length === 0 ? html`<p>No package depends on this one.</p>` : html`<ul>${v.dependents.map(d => html`<li><a href="${urls.package(d.publisher, d.stem)}">${d.stem}</a>${d.publisher === v.publisher ? '' : html` <span class="muted">(${d.publisher})</span>`}</li>`)}</ul>${v.dependents.length >= v.dependentsLimit ? html`<p class="muted">The first ${v.dependentsLimit} are shown.</p>` : ''}`}
 <h2 id="contents">Contents</h2>
 ${shown.length === 0 ? html`<p>No files or directories.</p>` : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">Path</th><th scope="col">Type</th><th scope="col" class="optional">Mode</th><th scope="col" class="optional">Owner</th><th scope="col" class="num">Size</th></tr></thead>
