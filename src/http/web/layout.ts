@@ -22,6 +22,7 @@ export function page (f: PageFrame): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${f.title} · ips-depot</title>
 <link rel="stylesheet" href="${urls.css}">
+<link rel="icon" href="${urls.icon}" type="image/svg+xml">
 <link rel="alternate" type="application/atom+xml" title="Recently published${pub === null ? '' : ` by ${pub}`}" href="${urls.feed(pub)}">
 </head>
 <body>

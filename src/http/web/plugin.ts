@@ -26,7 +26,7 @@ import { overviewPage } from './pages/overview.js'
 import { packagePage } from './pages/package.js'
 import { publisherPage } from './pages/publisher.js'
 import { fieldQuery, groupResults, type PublisherResults, RESULTS_PER_PAGE, type SearchForm, searchPage } from './pages/search.js'
-import { STYLESHEET } from './style.js'
+import { ICON, STYLESHEET } from './style.js'
 
 const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
 const STEMS_PER_PAGE = 50
@@ -64,7 +64,9 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
   })
 
   const css = Buffer.from(STYLESHEET)
+  const icon = Buffer.from(ICON)
   app.get('/static/depot.css', async (req, reply) => await send(req, reply, 'text/css; charset=utf-8', css))
+  app.get('/static/icon.svg', async (req, reply) => await send(req, reply, 'image/svg+xml', icon))
 
   app.get('/', async (req, reply) => {
     const defaultPub = repo.defaultPublisher

@@ -28,6 +28,7 @@ h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid var(--line);
 h3 { font-size: 1.05rem; }
 .muted, .summary { color: var(--muted); }
 table { border-collapse: collapse; width: 100%; }
+caption { text-align: left; padding: .25rem 0; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
 th { font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; }
@@ -35,6 +36,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+code { overflow-wrap: anywhere; }
 pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; }
 pre { background: var(--panel); border: 1px solid var(--line); padding: .75rem; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 0 .4rem; border: 1px solid var(--accent); color: var(--accent); border-radius: 3px; font-size: .85rem; }
@@ -47,4 +49,8 @@ fieldset { border: 1px solid var(--line); border-radius: 4px; }
 .unsafe-url { font-family: ui-monospace, monospace; }
 footer { max-width: 72rem; margin: 2rem auto; padding: 1rem; color: var(--muted); border-top: 1px solid var(--line); font-size: .9rem; }
 @media (max-width: 40rem) { dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .5rem; } th.optional, td.optional { display: none; } }
+`
+
+/** A package box: the icon a browser asks for (without it, every page costs a 404 for /favicon.ico). */
+export const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path fill="#8a4b00" d="M16 2 29 8.5v15L16 30 3 23.5v-15z"/><path fill="#f0b46a" d="M16 2 29 8.5 16 15 3 8.5z"/><path fill="#5c3200" d="M16 15v15l13-6.5v-15z"/></svg>
 `

@@ -4,6 +4,7 @@ const seg = encodeURIComponent
 export const urls = {
   home: '/',
   css: '/static/depot.css',
+  icon: '/static/icon.svg',
   publisher: (pub: string, query = ''): string => `/${seg(pub)}/packages${query === '' ? '' : `?${query}`}`,
   package: (pub: string, stem: string, version?: string): string =>
     `/${seg(pub)}/package/${stem.split('/').map(seg).join('/')}${version === undefined ? '' : `?version=${seg(version)}`}`,
