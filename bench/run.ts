@@ -43,6 +43,21 @@ function depotConfig (work: string, name: string, port: number, dataDir: string,
   return file
 }
 
+/** The web pages the bench loads at L: the publisher page in both orders, near the start and deep in, filtered, and a package page. */
+function webPages (base: string, stem: string): Array<[string, string]> {
+  const pkg = stem.split('/').map(encodeURIComponent).join('/')
+  return [
+    ['overview', `${base}/`],
+    ['publisher, by name, first page', `${base}/bench/packages`],
+    ['publisher, by name, from the middle (keyset)', `${base}/bench/packages?after=${encodeURIComponent(stem)}`],
+    ['publisher, by last publish, first page', `${base}/bench/packages?sort=published`],
+    ['publisher, by last publish, offset 3,000', `${base}/bench/packages?sort=published&offset=3000`],
+    ['publisher, glob filter', `${base}/bench/packages?name=${encodeURIComponent('*component-59*')}`],
+    ['package (its versions, dependencies, dependents)', `${base}/bench/package/${pkg}`],
+    ['feed', `${base}/bench/feed`]
+  ]
+}
+
 async function serve (config: string, base: string): Promise<{ child: ChildProcess, seconds: number }> {
   const started = Date.now()
   const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { stdio: 'inherit' })
@@ -223,6 +238,9 @@ try {
       await load('catalog.summary.C, zstd', `${lBase}/bench/catalog/1/catalog.summary.C`, { ...hundred, headers: { 'Accept-Encoding': 'zstd' } }),
       await load('manifest', `${lBase}/bench/manifest/0/${encodeURIComponent(lm.stem)}@${encodeURIComponent(lm.version)}`, hundred)
     ]
+    const pages = webPages(lBase, lm.stem)
+    const pageRows: Array<[LoadResult, LoadResult]> = []
+    for (const [name, url] of pages) pageRows.push([await load(name, url, { connections: 1, seconds: SECONDS }), await load(name, url, { connections: 20, seconds: SECONDS })])
     const lRssAfter = rssMiB(lDepot.child)
     await stop(lDepot.child)
     publishRows.push(await publishBench(ROOT, { dataDir: lData, seed: path.join(work, 'repo-L'), port: await freePort(), versions: l.versions }))
@@ -241,6 +259,12 @@ try {
       '| target | req/s | MB/s | p50 ms | p99 ms | errors |',
       '|---|---:|---:|---:|---:|---:|',
       ...lRows.map(r => `| ${r.name} | ${fmt(r.reqs)} | ${fmt(r.mbs, 1)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`),
+      '',
+      `Web pages at L (paged in SQL; rendered per request, 304 on a matching ETag, not measured here), one connection (the time a page takes) and 20:`,
+      '',
+      '| page | 1 connection: p50 ms | p99 ms | req/s | 20 connections: req/s | p50 ms | p99 ms | errors |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...pageRows.map(([one, many]) => `| ${one.name} | ${fmt(one.p50, 1)} | ${fmt(one.p99, 1)} | ${fmt(one.reqs)} | ${fmt(many.reqs)} | ${fmt(many.p50, 1)} | ${fmt(many.p99, 1)} | ${one.errors + many.errors} |`),
       ''
     )
   }
