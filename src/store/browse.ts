@@ -67,14 +67,12 @@ export class Browse {
   private readonly stmt
   constructor (db: Db) {
     this.stmt = {
-      byName: db.prepare(`SELECT DISTINCT stem FROM package WHERE publisher = ? AND in_catalog = 1 AND stem > ? AND lower(stem) GLOB ?
+      byName: db.prepare(`SELECT stem FROM stem_summary WHERE publisher = ? AND stem > ? AND lower(stem) GLOB ?
         ORDER BY stem LIMIT ?`).pluck(),
-      byPublished: db.prepare(`SELECT stem FROM package WHERE publisher = ? AND in_catalog = 1 AND lower(stem) GLOB ?
-        GROUP BY stem ORDER BY MAX(published) DESC, MAX(id) DESC LIMIT ? OFFSET ?`).pluck(),
-      versions: db.prepare(`SELECT p.id, p.version, p.published,
-          (SELECT actions FROM package_part WHERE package_id = p.id AND part = 'catalog.summary.C') AS summary,
-          (SELECT actions FROM package_part WHERE package_id = p.id AND part = 'catalog.dependency.C') AS dependency
-        FROM package p WHERE p.publisher = ? AND p.stem = ? AND p.in_catalog = 1`),
+      byPublished: db.prepare(`SELECT stem FROM stem_summary WHERE publisher = ? AND lower(stem) GLOB ?
+        ORDER BY last_published DESC, last_id DESC LIMIT ? OFFSET ?`).pluck(),
+      versions: db.prepare('SELECT id, version, published FROM package WHERE publisher = ? AND stem = ? AND in_catalog = 1'),
+      parts: db.prepare(`SELECT part, actions FROM package_part WHERE package_id = ? AND part IN ('catalog.summary.C', 'catalog.dependency.C')`),
       dependents: db.prepare(`SELECT DISTINCT p.publisher, p.stem FROM search_token t JOIN search_action a ON a.id = t.action_id JOIN package p ON p.id = a.package_id
         WHERE t.token = ? AND a.action_type = 'depend' AND p.in_catalog = 1 AND NOT (p.publisher = ? AND p.stem = ?) ORDER BY p.publisher, p.stem LIMIT ?`),
       lastPublished: db.prepare('SELECT MAX(published) FROM package WHERE publisher = ? AND in_catalog = 1').pluck(),
@@ -85,16 +83,21 @@ export class Browse {
   }
 
   /** One stem's versions in the catalog, newest first. */
-  versions (publisher: string, stem: string): Array<{ id: number, version: string, published: number, summary: string | null, state: StemRow['state'] }> {
-    const rows = this.stmt.versions.all(publisher, stem) as Array<{ id: number, version: string, published: number, summary: string | null, dependency: string | null }>
-    return rows.sort((a, b) => compareVersionStrings(b.version, a.version))
-      .map(r => ({ id: r.id, version: r.version, published: Number(r.published), summary: summaryOf(r.summary), state: stateOf(r.dependency) }))
+  versions (publisher: string, stem: string): Array<{ id: number, version: string, published: number }> {
+    const rows = this.stmt.versions.all(publisher, stem) as Array<{ id: number, version: string, published: number | bigint }>
+    return rows.sort((a, b) => compareVersionStrings(b.version, a.version)).map(r => ({ id: r.id, version: r.version, published: Number(r.published) }))
+  }
+
+  /** The summary and the obsolete or renamed state of one version, from its catalog parts. */
+  private describe (packageId: number): { summary: string | null, state: StemRow['state'] } {
+    const parts = new Map((this.stmt.parts.all(packageId) as Array<{ part: string, actions: string }>).map(p => [p.part, p.actions]))
+    return { summary: summaryOf(parts.get('catalog.summary.C') ?? null), state: stateOf(parts.get('catalog.dependency.C') ?? null) }
   }
 
   private stemRow (publisher: string, stem: string): StemRow {
     const all = this.versions(publisher, stem)
     const newest = all[0]!
-    return { stem, version: newest.version, published: Math.max(...all.map(v => v.published)), versions: all.length, summary: newest.summary, state: newest.state }
+    return { stem, version: newest.version, published: Math.max(...all.map(v => v.published)), versions: all.length, ...this.describe(newest.id) }
   }
 
   /**

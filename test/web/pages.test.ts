@@ -216,3 +216,17 @@ t.test('the search page answers as search/1 does, grouped by package and linked'
   const tooMany = await get(`/test/find?q=${encodeURIComponent(Array.from({ length: 101 }, () => 'a').join(' '))}`)
   t.equal(tooMany.status, 400, 'the term limit of search/1 holds')
 })
+
+t.test('the publisher page follows removals: a stem whose versions are all removed goes, one with an older version left stays', async t => {
+  const remover = await token({ scope: 'depot:publish depot:remove' })
+  const v2 = await restPublish(depot.url, remover, 'test', 'set name=pkg.fmri value=paging/p00@2.0\n')
+  t.equal(v2.status, 201)
+  t.equal(linkedStems((await get('/test/packages?sort=published')).text, 'test')[0], 'paging/p00', 'a new version moves its stem to the top')
+  const remove = async (fmri: string): Promise<number> => (await fetch(`${depot.url}/api/v1/publishers/test/packages/${encodeURIComponent(fmri)}`, { method: 'DELETE', headers: { authorization: `Bearer ${remover}` } })).status
+  t.equal(await remove(v2.fmri!), 200)
+  t.not(linkedStems((await get('/test/packages?sort=published')).text, 'test')[0], 'paging/p00', 'removing it moves the stem back')
+  t.match((await get('/test/packages?name=paging/p00')).text, '<code>1.0,5.11', 'with its older version as the newest')
+  t.equal(await remove(`pkg://test/paging/p01@${listed.find(v => v.stem === 'paging/p01')!.version}`), 200)
+  t.same(linkedStems((await get('/test/packages?name=paging/p01')).text, 'test'), [], 'a stem without versions is gone')
+  t.equal((await get('/test/package/paging/p01')).status, 404)
+})
