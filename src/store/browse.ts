@@ -37,7 +37,7 @@ export interface StemPage {
 }
 
 /** A name filter as a SQL GLOB over the lower-cased stem. */
-export function nameGlob (name: string): string {
+function nameGlob (name: string): string {
   const lower = name.toLowerCase()
   // GLOB's own metacharacter [ is taken literally; * and ? keep their meaning.
   const literal = (s: string): string => s.replace(/\[/g, '[[]')
@@ -75,7 +75,6 @@ export class Browse {
       parts: db.prepare(`SELECT part, actions FROM package_part WHERE package_id = ? AND part IN ('catalog.summary.C', 'catalog.dependency.C')`),
       dependents: db.prepare(`SELECT DISTINCT p.publisher, p.stem FROM search_token t JOIN search_action a ON a.id = t.action_id JOIN package p ON p.id = a.package_id
         WHERE t.token = ? AND a.action_type = 'depend' AND p.in_catalog = 1 AND NOT (p.publisher = ? AND p.stem = ?) ORDER BY p.publisher, p.stem LIMIT ?`),
-      lastPublished: db.prepare('SELECT MAX(published) FROM package WHERE publisher = ? AND in_catalog = 1').pluck(),
       changes: db.prepare(`SELECT publisher, stem, version, op_type AS op, op_time AS at FROM update_log_entry
         WHERE (? IS NULL OR publisher = ?) AND log GLOB '*.C' ORDER BY op_time DESC, id DESC LIMIT ?`),
       oldest: db.prepare('SELECT version FROM package WHERE publisher = ? AND stem = ? AND in_catalog = 1').pluck()
@@ -133,11 +132,6 @@ export class Browse {
    */
   dependents (publisher: string, stem: string, limit: number): Array<{ publisher: string, stem: string }> {
     return this.stmt.dependents.all(stem, publisher, stem, limit) as Array<{ publisher: string, stem: string }>
-  }
-
-  lastPublished (publisher: string): number | null {
-    const v = this.stmt.lastPublished.get(publisher) as number | bigint | null
-    return v === null ? null : Number(v)
   }
 
   /**

@@ -31,13 +31,10 @@ export function recordPublication (db: Db, publisher: string, fmri: string, by: 
 
 interface Row { at: number, issuer: string | null, subject: string | null, client_id: string | null, jti: string | null, package: string, detail: string | null }
 
-/** The publications of every version of a stem (or one version), newest first; imported packages have none. */
-export function publicationsOf (db: Db, publisher: string, stem: string, version?: string): Publication[] {
-  const prefix = `pkg://${publisher}/${stem}@`
-  // '@' + 1 is 'A': the range holds exactly the FMRIs of this stem.
-  const rows = (version === undefined
-    ? db.prepare(`SELECT at, issuer, subject, client_id, jti, package, detail FROM audit_log WHERE package >= ? AND package < ? AND action = 'publish' AND result = 'published' ORDER BY id DESC`).all(prefix, `pkg://${publisher}/${stem}A`)
-    : db.prepare(`SELECT at, issuer, subject, client_id, jti, package, detail FROM audit_log WHERE package = ? AND action = 'publish' AND result = 'published' ORDER BY id DESC`).all(prefix + version)) as Row[]
+/** The publications of one package version, newest first; an imported version has none. */
+export function publicationsOf (db: Db, publisher: string, stem: string, version: string): Publication[] {
+  const rows = db.prepare(`SELECT at, issuer, subject, client_id, jti, package, detail FROM audit_log
+    WHERE package = ? AND action = 'publish' AND result = 'published' ORDER BY id DESC`).all(`pkg://${publisher}/${stem}@${version}`) as Row[]
   return rows.map(r => {
     const detail = JSON.parse(r.detail ?? '{}') as { via?: 'rest' | 'pkg5', exchanged_from?: Record<string, string> }
     return {

@@ -128,7 +128,7 @@ t.test('keyboard: the first Tab reaches a visible skip link, and focus is drawn'
   t.equal(focused.outlineWidth, '3px')
 })
 
-t.test('axe-core finds no serious or critical violation on any page type, light or dark', async t => {
+t.test('axe-core finds no violation (WCAG 2.1 A and AA, and best practices) on any page type, light or dark', async t => {
   for (const dark of [false, true]) {
     const page = await watchedPage(t, { dark })
     for (const [name, p] of Object.entries({ ...PAGE_TYPES, hostile: `/test/package/${HOSTILE_STEM}`, 'no-results': '/test/find?q=nothing-matches-this' })) {
@@ -138,8 +138,7 @@ t.test('axe-core finds no serious or critical violation on any page type, light 
       // DevTools evaluation is not subject to the page's CSP, which allows no script.
       await page.evaluate(axe.source)
       const result = await page.evaluate(async () => await (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }))
-      const serious = result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-      t.same(serious.map(v => `${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`), [], `${name}${dark ? ' (dark)' : ''}: no serious violation`)
+      t.same(result.violations.map(v => `${v.id} (${v.impact ?? ''}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`), [], `${name}${dark ? ' (dark)' : ''}: no violation of any impact`)
       t.ok(result.passes.length > 10, `${name}: axe ran (${result.passes.length} rules passed)`)
     }
   }
