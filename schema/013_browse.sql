@@ -38,6 +38,10 @@ CREATE TRIGGER stem_summary_delete AFTER DELETE ON package BEGIN
     ORDER BY published DESC, id DESC LIMIT 1;
 END;
 
+-- A stem's listed versions without reading the rows: in_catalog comes after
+-- the manifest in a row, so a row read goes through the manifest's overflow pages.
+CREATE INDEX package_versions_of_stem ON package(publisher, stem, in_catalog, version, published);
+
 -- The provenance of each package version, read from the audit log by FMRI.
 CREATE INDEX audit_log_by_package ON audit_log(package) WHERE package IS NOT NULL;
 -- The feed: the latest update-log entries, newest first.

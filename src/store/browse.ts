@@ -67,12 +67,15 @@ export class Browse {
   private readonly stmt
   constructor (db: Db) {
     this.stmt = {
-      byName: db.prepare(`SELECT stem FROM stem_summary WHERE publisher = ? AND stem > ? AND lower(stem) GLOB ?
-        ORDER BY stem LIMIT ?`).pluck(),
-      byPublished: db.prepare(`SELECT stem FROM stem_summary WHERE publisher = ? AND lower(stem) GLOB ?
-        ORDER BY last_published DESC, last_id DESC LIMIT ? OFFSET ?`).pluck(),
+      byName: db.prepare(`SELECT stem, last_published FROM stem_summary WHERE publisher = ? AND stem > ? AND lower(stem) GLOB ?
+        ORDER BY stem LIMIT ?`).raw(),
+      byPublished: db.prepare(`SELECT stem, last_published FROM stem_summary WHERE publisher = ? AND lower(stem) GLOB ?
+        ORDER BY last_published DESC, last_id DESC LIMIT ? OFFSET ?`).raw(),
       versions: db.prepare('SELECT id, version, published FROM package WHERE publisher = ? AND stem = ? AND in_catalog = 1'),
-      parts: db.prepare(`SELECT part, actions FROM package_part WHERE package_id = ? AND part IN ('catalog.summary.C', 'catalog.dependency.C')`),
+      // A page's stems at once (as JSON): one statement, not one per stem.
+      versionsOfStems: db.prepare('SELECT stem, version, id FROM package WHERE publisher = ? AND in_catalog = 1 AND stem IN (SELECT value FROM json_each(?))').raw(),
+      partsOf: db.prepare(`SELECT package_id, part, actions FROM package_part WHERE package_id IN (SELECT value FROM json_each(?))
+        AND part IN ('catalog.summary.C', 'catalog.dependency.C')`).raw(),
       dependents: db.prepare(`SELECT DISTINCT p.publisher, p.stem FROM search_token t JOIN search_action a ON a.id = t.action_id JOIN package p ON p.id = a.package_id
         WHERE t.token = ? AND a.action_type = 'depend' AND p.in_catalog = 1 AND NOT (p.publisher = ? AND p.stem = ?) ORDER BY p.publisher, p.stem LIMIT ?`),
       changes: db.prepare(`SELECT publisher, stem, version, op_type AS op, op_time AS at FROM update_log_entry
@@ -87,16 +90,33 @@ export class Browse {
     return rows.sort((a, b) => compareVersionStrings(b.version, a.version)).map(r => ({ id: r.id, version: r.version, published: Number(r.published) }))
   }
 
-  /** The summary and the obsolete or renamed state of one version, from its catalog parts. */
-  private describe (packageId: number): { summary: string | null, state: StemRow['state'] } {
-    const parts = new Map((this.stmt.parts.all(packageId) as Array<{ part: string, actions: string }>).map(p => [p.part, p.actions]))
-    return { summary: summaryOf(parts.get('catalog.summary.C') ?? null), state: stateOf(parts.get('catalog.dependency.C') ?? null) }
-  }
-
-  private stemRow (publisher: string, stem: string): StemRow {
-    const all = this.versions(publisher, stem)
-    const newest = all[0]!
-    return { stem, version: newest.version, published: Math.max(...all.map(v => v.published)), versions: all.length, ...this.describe(newest.id) }
+  /**
+   * The rows of a page's stems: each stem's newest version (a linear scan in
+   * pkg(5) version order), its number of versions, and the newest's summary
+   * and state from its catalog parts.
+   */
+  private stemRows (publisher: string, stems: ReadonlyArray<readonly [string, number | bigint]>): StemRow[] {
+    const newest = new Map<string, { version: string, id: number, count: number }>()
+    for (const [stem, version, id] of this.stmt.versionsOfStems.all(publisher, JSON.stringify(stems.map(s => s[0]))) as Array<[string, string, number]>) {
+      const best = newest.get(stem)
+      if (best === undefined) newest.set(stem, { version, id, count: 1 })
+      else {
+        best.count++
+        if (compareVersionStrings(version, best.version) > 0) { best.version = version; best.id = id }
+      }
+    }
+    const parts = new Map<number, Map<string, string>>()
+    for (const [id, part, actions] of this.stmt.partsOf.all(JSON.stringify([...newest.values()].map(n => n.id))) as Array<[number, string, string]>) {
+      const m = parts.get(id) ?? new Map<string, string>()
+      m.set(part, actions)
+      parts.set(id, m)
+    }
+    return stems.flatMap(([stem, published]) => {
+      const n = newest.get(stem)
+      if (n === undefined) return []
+      const p = parts.get(n.id)
+      return [{ stem, version: n.version, published: Number(published), versions: n.count, summary: summaryOf(p?.get('catalog.summary.C') ?? null), state: stateOf(p?.get('catalog.dependency.C') ?? null) }]
+    })
   }
 
   /**
@@ -111,12 +131,11 @@ export class Browse {
     let offset = q.offset
     for (let round = 0; round < 20; round++) {
       const want = q.limit + 1 - rows.length
-      const stems = (q.sort === 'name' ? this.stmt.byName.all(publisher, after, glob, want) : this.stmt.byPublished.all(publisher, glob, want, offset)) as string[]
-      for (const stem of stems) {
+      const stems = (q.sort === 'name' ? this.stmt.byName.all(publisher, after, glob, want) : this.stmt.byPublished.all(publisher, glob, want, offset)) as Array<[string, number | bigint]>
+      for (const row of this.stemRows(publisher, stems)) {
         if (rows.length === q.limit) return { rows, next: { after, offset } }
-        after = stem
+        after = row.stem
         offset++
-        const row = this.stemRow(publisher, stem)
         if ((row.state === 'obsolete' && !q.obsolete) || (row.state === 'renamed' && !q.renamed)) continue
         rows.push(row)
       }

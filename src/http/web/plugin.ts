@@ -13,6 +13,7 @@ import { parseManifest } from '../../ips/manifest.js'
 import { packageFacts } from '../../ips/package-facts.js'
 import { parseQueryString } from '../../ips/search-query.js'
 import { safeDecode } from '../../ips/quote.js'
+import { ByteLru } from '../../lru.js'
 import { Browse, type StemQuery } from '../../store/browse.js'
 import { PayloadMissingError } from '../../store/payload-store.js'
 import { publicationsOf } from '../../store/provenance.js'
@@ -48,6 +49,24 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
   const sendPage = async (req: FastifyRequest, reply: FastifyReply, page: Html): Promise<FastifyReply> =>
     await send(req, reply, 'text/html; charset=utf-8', Buffer.from(page.text), { 'Content-Security-Policy': PAGE_CSP })
 
+  /**
+   * A page is a function of the URL, the Host it names in its text, and
+   * the repository's state: rendered bodies are kept under the repository's
+   * generation, which every write changes, so a popular page is rendered
+   * once per change, not once per request. The pages have a cache of their
+   * own (an eighth of cache.memory_bytes): URLs anyone can vary must not
+   * evict the catalog's encoded bodies.
+   */
+  const pages = new ByteLru<Buffer>(Math.floor(depot.config.cache.memoryBytes / 8))
+  const cachedPage = async (req: FastifyRequest, reply: FastifyReply, render: () => Promise<Html>): Promise<FastifyReply> => {
+    const key = `${repo.generation()}:${req.host}:${req.url}`
+    const hit = pages.get(key)
+    if (hit !== undefined) return await send(req, reply, 'text/html; charset=utf-8', hit, { 'Content-Security-Policy': PAGE_CSP })
+    const body = Buffer.from((await render()).text)
+    if (reply.statusCode === 200) pages.set(key, body)
+    return await send(req, reply, 'text/html; charset=utf-8', body, { 'Content-Security-Policy': PAGE_CSP })
+  }
+
   const publisherOf = (req: FastifyRequest): string => {
     const name = (req.params as { publisher: string }).publisher
     if (!repo.hasPublisher(name)) throw new NotFoundError(`This repository has no publisher named ${name}.`)
@@ -68,13 +87,13 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
   app.get('/static/depot.css', async (req, reply) => await send(req, reply, 'text/css; charset=utf-8', css))
   app.get('/static/icon.svg', async (req, reply) => await send(req, reply, 'image/svg+xml', icon))
 
-  app.get('/', async (req, reply) => {
+  app.get('/', async (req, reply) => await cachedPage(req, reply, async () => {
     const defaultPub = repo.defaultPublisher
     const publishers = await Promise.all(repo.publishers().map(async p => ({
       name: p.name, ...(await repo.counts(p.name)), lastModified: Number(p.catalogLastModified / 1000n), isDefault: p.name === defaultPub
     })))
-    return await sendPage(req, reply, overviewPage(`${req.protocol}://${req.host}`, publishers))
-  })
+    return overviewPage(`${req.protocol}://${req.host}`, publishers)
+  }))
 
   const stemQuery = {
     type: 'object',
@@ -94,24 +113,28 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
     const publisher = publisherOf(req)
     const qs = req.query
     const q: StemQuery = { name: qs.name, obsolete: qs.obsolete !== '', renamed: qs.renamed !== '', sort: qs.sort, after: qs.after, offset: qs.offset, limit: STEMS_PER_PAGE }
-    return await sendPage(req, reply, publisherPage(publisher, await repo.counts(publisher), q, browse.stems(publisher, q)))
+    return await cachedPage(req, reply, async () => publisherPage(publisher, await repo.counts(publisher), q, browse.stems(publisher, q)))
   })
 
   app.get<{ Params: { publisher: string }, Querystring: { version?: string } }>('/:publisher/package/*', {
     schema: { querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'string', maxLength: 1024 } } } }
   }, async (req, reply) => {
     const publisher = publisherOf(req)
-    const raw = (req.raw.url ?? '').split('?')[0]!
+    return await cachedPage(req, reply, async () => await renderPackage(req.raw.url ?? '', publisher, req.query.version))
+  })
+
+  const renderPackage = async (url: string, publisher: string, version: string | undefined): Promise<Html> => {
+    const raw = url.split('?')[0]!
     const stem = raw.split('/').slice(3).map(safeDecode).join('/')
     const versions = browse.versions(publisher, stem)
     if (versions.length === 0) throw new NotFoundError(`${publisher} has no package ${stem}.`)
-    const selected = req.query.version ?? versions[0]!.version
+    const selected = version ?? versions[0]!.version
     const stored = repo.manifest(publisher, stem, selected)
     if (stored === undefined || !versions.some(v => v.version === selected)) throw new NotFoundError(`${publisher} has no version ${selected} of ${stem}.`)
     const text = stored.body.toString('utf8')
     const facts = packageFacts(parseManifest(text))
     const licenses = await Promise.all(facts.licenses.map(async l => ({ name: l.name, text: l.hash === null ? null : await licenseText(depot, publisher, l.hash) })))
-    return await sendPage(req, reply, packagePage({
+    return packagePage({
       publisher,
       stem,
       versions,
@@ -126,8 +149,8 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
       publishers: new Set(repo.publisherNames()),
       contentsLimit: CONTENTS_SHOWN,
       githubIssuer: iss => depot.config.auth?.issuers.some(i => i.issuer === iss && i.provenanceLinks === 'github') ?? false
-    }))
-  })
+    })
+  }
 
   const searchQuery = {
     type: 'object',
@@ -148,6 +171,9 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
     const form: SearchForm = { q: qs.q, caseSensitive: qs.case !== '', start: qs.start, pkg: qs.pkg, actionType: qs.type, key: qs.key, token: qs.token }
     const f = form.q === '' && form.token !== '' ? { ...form, q: fieldQuery(form) } : form
     if (f.q.trim() === '') return await sendPage(req, reply, searchPage(publisher, f, null, null))
+    return await cachedPage(req, reply, async () => await searchResults(reply, publisher, f))
+  }
+  const searchResults = async (reply: FastifyReply, publisher: string | null, f: SearchForm): Promise<Html> => {
     let results: PublisherResults[]
     try {
       const spec = parseQueryString(`${f.caseSensitive ? 'True' : 'False'}_2_${RESULTS_PER_PAGE + 1}_${f.start}_${f.q}`)
@@ -159,9 +185,9 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
     } catch (err) {
       if (!(err instanceof DepotError) || err.status !== 400) throw err
       reply.code(400)
-      return await sendPage(req, reply, searchPage(publisher, f, null, err.message))
+      return searchPage(publisher, f, null, err.message)
     }
-    return await sendPage(req, reply, searchPage(publisher, f, results, null))
+    return searchPage(publisher, f, results, null)
   }
   app.get<{ Querystring: SearchQs }>('/find', { schema: { querystring: searchQuery } }, async (req, reply) => await search(req, reply, null))
   app.get<{ Params: { publisher: string }, Querystring: SearchQs }>('/:publisher/find', { schema: { querystring: searchQuery } }, async (req, reply) => await search(req, reply, publisherOf(req)))
