@@ -63,7 +63,7 @@ const target = fc.tuple(pick('', 'test/', 'example.org/', 'nosuch/', '%00/', 'x%
     .map(([page, params]) => `${page}?${params.map(([k, v]) => `${k}=${v}`).join('&')}`)),
   fc.tuple(pick('GET', 'HEAD'), fc.tuple(stem, version, fc.array(hostile, { maxLength: 2 })).map(([s, v, junk]) => `package/${s}${junk.join('')}${v === '' ? '' : `?version=${encodeURIComponent(v.slice(1))}`}`)),
   fc.tuple(pick('GET'), fc.tuple(pick('test/', 'example.org/', 'nosuch/', '%00/'), fmri).map(([p, f]) => `api/v1/publishers/${p}packages/${f}/provenance`)),
-  fc.tuple(pick('GET', 'HEAD'), pick('static/depot.css', 'static/icon.svg', 'static/nosuch', 'static/..%2Fdepot.sqlite', 'find', 'feed')),
+  fc.tuple(pick('GET', 'HEAD'), pick('static/depot.css', 'static/icon.svg', 'static/nosuch', 'static/..%2Fdepot.sqlite', 'find', 'feed', 'en/index.shtml', 'en/catalog.shtml', 'en/search.shtml?token=%3C%25', 'en/%00', 'en/')),
   fc.tuple(pick('GET', 'POST', 'DELETE', 'OPTIONS'), pick('api/v1/publishers/test/packages', 'api/v1/publishers/test/payloads/missing', 'api/v1/publishers/%00/packages', 'api/v1/publishers/test/rebuild', 'api/v1/rebuild', 'api/v1/whoami', 'api/v1/jobs/nosuch', 'api/v1/token/exchange', '.well-known/oauth-protected-resource', 'robots.txt', ''))
 )).map(([prefix, [method, path]]) => [method, `/${path.startsWith('api/') || path.startsWith('.well-known') ? '' : prefix}${path}`] as const)
 

@@ -230,3 +230,37 @@ t.test('the publisher page follows removals: a stem whose versions are all remov
   t.same(linkedStems((await get('/test/packages?name=paging/p01')).text, 'test'), [], 'a stem without versions is gone')
   t.equal((await get('/test/package/paging/p01')).status, 404)
 })
+
+t.test('a page\'s 4xx is a page with a way back; the protocol\'s answers keep their own form', async t => {
+  for (const [path, status, message] of [['/test/package/no/such', 404, 'test has no package no/such.'], ['/nosuch/packages', 404, 'This repository has no publisher named nosuch.'], ['/test/packages?offset=-1', 400, 'querystring/offset must be &gt;= 0']] as const) {
+    const res = await get(path)
+    t.equal(res.status, status, path)
+    t.match(res.headers['content-type'], /^text\/html; charset=utf-8/)
+    t.equal(res.headers['content-security-policy'], "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+    t.equal(res.headers['x-content-type-options'], 'nosniff')
+    t.match(res.text, `<p role="alert">${message}</p>`, `${path}: the message`)
+    t.match(res.text, '<main id="main">', `${path}: in the page shell`)
+    t.match(res.text, '<a href="/">Every publisher</a>')
+  }
+  const protocol = await get('/catalog/packages')
+  t.notMatch(protocol.text, '<main', 'a protocol path keeps the XHTML error page the pkg client parses')
+  t.match(protocol.text, /^<!DOCTYPE html PUBLIC/)
+})
+
+t.test('pkg.depotd\'s browser UI paths move to the pages (301), for old links', async t => {
+  for (const [from, to] of [
+    ['/en/index.shtml', '/'],
+    ['/en/catalog.shtml', '/test/packages'],
+    ['/example.org/en/catalog.shtml', '/example.org/packages'],
+    ['/en/search.shtml?token=hel*&action=Search', '/test/find?q=hel*'],
+    ['/example.org/en/search.shtml?token=%3Cx%3E', '/example.org/find?q=%3Cx%3E'],
+    ['/en/advanced_search.shtml', '/test/find'],
+    ['/en/stats.shtml', '/']
+  ] as const) {
+    const res = await get(from)
+    t.equal(res.status, 301, from)
+    t.equal(res.headers.location, to, `${from} → ${to}`)
+  }
+  t.equal((await get('/en/nosuch.shtml')).status, 404)
+  t.equal((await get('/nosuch/en/index.shtml')).status, 404)
+})

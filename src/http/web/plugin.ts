@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import zlib from 'node:zlib'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DepotError, NotFoundError } from '../../errors.js'
 import { parseManifest } from '../../ips/manifest.js'
 import { packageFacts } from '../../ips/package-facts.js'
@@ -23,11 +23,13 @@ import { type OpTable, resolveOp } from '../depot/routes.js'
 import { sendEntity } from '../entity.js'
 import { atomFeed, type FeedChange } from './feed.js'
 import type { Html } from './html.js'
+import { errorPage } from './pages/error.js'
 import { overviewPage } from './pages/overview.js'
 import { packagePage } from './pages/package.js'
 import { publisherPage } from './pages/publisher.js'
 import { fieldQuery, groupResults, type PublisherResults, RESULTS_PER_PAGE, type SearchForm, searchPage } from './pages/search.js'
 import { ICON, STYLESHEET } from './style.js'
+import { urls } from './urls.js'
 
 const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
 const STEMS_PER_PAGE = 50
@@ -81,6 +83,34 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
       throw new NotFoundError(`The path '${req.raw.url ?? ''}' was not found.`)
     }
   })
+
+  // A page's 4xx is a page; the protocol's answers (the hook above) and 5xx go to the depot's error handler.
+  app.setErrorHandler(async (err: FastifyError | DepotError, req, reply) => {
+    const status = err instanceof DepotError ? err.status : err.statusCode ?? 500
+    const first = (req.raw.url ?? '').split(/[/?]/)[1] ?? ''
+    if (status >= 500 || KNOWN_OPS.has(safeDecode(first))) throw err
+    reply.code(status).removeHeader('ETag')
+    return await reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').header('Content-Security-Policy', PAGE_CSP).send(errorPage(status, err.message).text)
+  })
+
+  // pkg.depotd's browser UI lived under /en/ (and /<p>/en/): its pages move here, for old links and bookmarks.
+  const OLD_PAGES: Record<string, (pub: string | null, q: URLSearchParams) => string> = {
+    'index.shtml': () => urls.home,
+    'stats.shtml': () => urls.home,
+    'catalog.shtml': pub => pub === null ? urls.home : urls.publisher(pub),
+    'search.shtml': (pub, q) => urls.search(pub, q.get('token') === null ? '' : new URLSearchParams({ q: q.get('token')! }).toString()),
+    'advanced_search.shtml': pub => urls.search(pub)
+  }
+  const moved = async (req: FastifyRequest, reply: FastifyReply, pub: string | null): Promise<FastifyReply> => {
+    const url = req.raw.url ?? ''
+    const q = url.indexOf('?')
+    const name = (q === -1 ? url : url.slice(0, q)).split('/').pop() ?? ''
+    const target = Object.hasOwn(OLD_PAGES, name) ? OLD_PAGES[name]! : undefined
+    if (target === undefined) throw new NotFoundError('pkg.depotd\'s browser pages are not served here; the pages start at /.')
+    return await reply.code(301).header('Location', target(pub ?? repo.defaultPublisher, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)))).send()
+  }
+  app.get('/en/*', async (req, reply) => await moved(req, reply, null))
+  app.get('/:publisher/en/*', async (req, reply) => await moved(req, reply, publisherOf(req)))
 
   const css = Buffer.from(STYLESHEET)
   const icon = Buffer.from(ICON)
