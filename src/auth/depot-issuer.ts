@@ -51,8 +51,11 @@ export class DepotIssuer {
     this.store = new DepotKeyStore(keysDir, tokens.lifetime + CLOCK_TOLERANCE)
   }
 
-  /** A token for one publisher's publish action, on behalf of `subject` (the exchanged token's iss and sub). */
-  /** `actor`: the CI token's issuer, subject and job claims, carried as "act" (RFC 8693) for provenance. */
+  /**
+   * A token for one publisher's publish action, on behalf of `actor`: the
+   * exchanged CI token's issuer, subject and job claims, carried as "act"
+   * (RFC 8693) so that each publish records where it came from.
+   */
   async mint (publisher: string, actor: Readonly<Record<string, string>> & { iss: string, sub: string }): Promise<MintedToken> {
     const { kid, alg, key } = await this.store.signingKey(this.tokens.algorithm)
     const token = await new SignJWT({ scope: DEPOT_SCOPE, depot_publishers: [publisher], act: actor })

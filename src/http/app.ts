@@ -1,7 +1,7 @@
 /**
  * Builds the Fastify application: the access log, the one error handler,
  * the security headers, and one plugin per concern (auth, metrics, health,
- * the REST APIs, the pkg(5) depot protocol).
+ * the REST APIs, the pkg(5) depot protocol, the web pages).
  */
 import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
