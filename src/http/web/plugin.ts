@@ -48,26 +48,30 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
 
   const send = async (req: FastifyRequest, reply: FastifyReply, contentType: string, body: Buffer, headers: Record<string, string> = {}): Promise<FastifyReply> =>
     await sendEntity(req, reply, { contentType, cacheControl: 'no-cache', etag: etagOf(body), body, compressible: true, headers }, depot.encoder)
-  const sendPage = async (req: FastifyRequest, reply: FastifyReply, page: Html): Promise<FastifyReply> =>
-    await send(req, reply, 'text/html; charset=utf-8', Buffer.from(page.text), { 'Content-Security-Policy': PAGE_CSP })
+  const HTML = 'text/html; charset=utf-8'
+  const ATOM = 'application/atom+xml; charset=utf-8'
+  const sendAs = async (req: FastifyRequest, reply: FastifyReply, contentType: string, body: Buffer): Promise<FastifyReply> =>
+    await send(req, reply, contentType, body, contentType === HTML ? { 'Content-Security-Policy': PAGE_CSP } : {})
 
   /**
-   * A page is a function of the URL, the Host it names in its text, and
-   * the repository's state: rendered bodies are kept under the repository's
-   * generation, which every write changes, so a popular page is rendered
-   * once per change, not once per request. The pages have a cache of their
-   * own (an eighth of cache.memory_bytes): URLs anyone can vary must not
-   * evict the catalog's encoded bodies.
+   * A page (or the feed) is a function of the URL, the Host it names in its
+   * text, and the repository's state: rendered bodies are kept under the
+   * repository's generation, which every write changes, so a popular page
+   * is rendered once per change, not once per request. The pages have a
+   * cache of their own (an eighth of cache.memory_bytes): URLs anyone can
+   * vary must not evict the catalog's encoded bodies.
    */
   const pages = new ByteLru<Buffer>(Math.floor(depot.config.cache.memoryBytes / 8))
-  const cachedPage = async (req: FastifyRequest, reply: FastifyReply, render: () => Promise<Html>): Promise<FastifyReply> => {
+  const cached = async (req: FastifyRequest, reply: FastifyReply, contentType: string, render: () => Promise<string>): Promise<FastifyReply> => {
     const key = `${repo.generation()}:${req.host}:${req.url}`
     const hit = pages.get(key)
-    if (hit !== undefined) return await send(req, reply, 'text/html; charset=utf-8', hit, { 'Content-Security-Policy': PAGE_CSP })
-    const body = Buffer.from((await render()).text)
+    if (hit !== undefined) return await sendAs(req, reply, contentType, hit)
+    const body = Buffer.from(await render())
     if (reply.statusCode === 200) pages.set(key, body)
-    return await send(req, reply, 'text/html; charset=utf-8', body, { 'Content-Security-Policy': PAGE_CSP })
+    return await sendAs(req, reply, contentType, body)
   }
+  const cachedPage = async (req: FastifyRequest, reply: FastifyReply, render: () => Promise<Html>): Promise<FastifyReply> =>
+    await cached(req, reply, HTML, async () => (await render()).text)
 
   const publisherOf = (req: FastifyRequest): string => {
     const name = (req.params as { publisher: string }).publisher
@@ -90,7 +94,7 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
     const first = (req.raw.url ?? '').split(/[/?]/)[1] ?? ''
     if (status >= 500 || KNOWN_OPS.has(safeDecode(first))) throw err
     reply.code(status).removeHeader('ETag')
-    return await reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').header('Content-Security-Policy', PAGE_CSP).send(errorPage(status, err.message).text)
+    return await reply.type(HTML).header('Cache-Control', 'no-cache').header('Content-Security-Policy', PAGE_CSP).send(errorPage(status, err.message).text)
   })
 
   // pkg.depotd's browser UI lived under /en/ (and /<p>/en/): its pages move here, for old links and bookmarks.
@@ -200,7 +204,7 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
     const qs = req.query
     const form: SearchForm = { q: qs.q, caseSensitive: qs.case !== '', start: qs.start, pkg: qs.pkg, actionType: qs.type, key: qs.key, token: qs.token }
     const f = form.q === '' && form.token !== '' ? { ...form, q: fieldQuery(form) } : form
-    if (f.q.trim() === '') return await sendPage(req, reply, searchPage(publisher, f, null, null))
+    if (f.q.trim() === '') return await sendAs(req, reply, HTML, Buffer.from(searchPage(publisher, f, null, null).text))
     return await cachedPage(req, reply, async () => await searchResults(reply, publisher, f))
   }
   const searchResults = async (reply: FastifyReply, publisher: string | null, f: SearchForm): Promise<Html> => {
@@ -222,15 +226,14 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
   app.get<{ Querystring: SearchQs }>('/find', { schema: { querystring: searchQuery } }, async (req, reply) => await search(req, reply, null))
   app.get<{ Params: { publisher: string }, Querystring: SearchQs }>('/:publisher/find', { schema: { querystring: searchQuery } }, async (req, reply) => await search(req, reply, publisherOf(req)))
 
-  const feed = async (req: FastifyRequest, reply: FastifyReply, publisher: string | null): Promise<FastifyReply> => {
+  const feed = async (req: FastifyRequest, reply: FastifyReply, publisher: string | null): Promise<FastifyReply> => await cached(req, reply, ATOM, async () => {
     const changes: FeedChange[] = browse.changes(publisher, FEED_ENTRIES).map(c => ({ ...c, at: c.at / 1000 }))
     const infos = repo.publishers().filter(p => publisher === null || p.name === publisher)
     const lastModified = Math.max(0, ...infos.map(p => Number(p.catalogLastModified / 1000n)))
     const created = Math.min(...infos.map(p => Number(p.catalogCreated / 1000n)), Date.now())
     const host = /^[A-Za-z0-9.-]{1,253}$/.test(req.hostname) ? req.hostname : 'localhost'
-    const body = atomFeed({ publisher, feedId: `tag:${host},${new Date(created).toISOString().slice(0, 10)}:${publisher === null ? '' : `/${publisher}`}/feed`, updated: lastModified, changes })
-    return await send(req, reply, 'application/atom+xml; charset=utf-8', Buffer.from(body))
-  }
+    return atomFeed({ publisher, feedId: `tag:${host},${new Date(created).toISOString().slice(0, 10)}:${publisher === null ? '' : `/${publisher}`}/feed`, updated: lastModified, changes })
+  })
   app.get('/feed', async (req, reply) => await feed(req, reply, null))
   app.get<{ Params: { publisher: string } }>('/:publisher/feed', async (req, reply) => await feed(req, reply, publisherOf(req)))
 }
