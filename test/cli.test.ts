@@ -72,7 +72,7 @@ t.test('rebuild regenerates the same catalog and index from SQLite', async t => 
     const repo = new Repository(data, { readonly: true })
     try {
       const files = repo.db.prepare('SELECT publisher, name, signature FROM catalog_file ORDER BY 1, 2').all()
-      const tokens = repo.db.prepare('SELECT COUNT(*) FROM search_token').pluck().get()
+      const tokens = repo.db.prepare('SELECT COUNT(*) FROM search_posting').pluck().get()
       return JSON.stringify({ files, tokens })
     } finally { repo.close() }
   }

@@ -6,19 +6,40 @@
 import { BadRequestError } from '../errors.js'
 import { type Action, attrValue, attrValues, formatAction, parseAction } from './action.js'
 
-export function manifestLines (text: string): string[] {
-  const lines: string[] = []
-  let acc = ''
-  for (const raw of text.split(/\r\n|\n|\r/)) {
+/** An action line, and where it lies in the manifest's UTF-8 bytes (start -1: joined from continued lines). */
+export interface LineSpan {
+  readonly line: string
+  readonly start: number
+  readonly length: number
+}
+
+export function manifestLineSpans (text: string): LineSpan[] {
+  const spans: LineSpan[] = []
+  const ascii = Buffer.byteLength(text) === text.length
+  const bytes = (s: string): number => ascii ? s.length : Buffer.byteLength(s)
+  const breaks = /\r\n|\n|\r/g
+  let acc: string | null = null
+  let at = 0
+  for (let from = 0; from <= text.length;) {
+    const m = breaks.exec(text)
+    const raw = text.slice(from, m === null ? text.length : m.index)
     const l = raw.replace(/^\s+/, '')
-    if (l.endsWith('\\')) { acc += l.slice(0, -1); continue }
-    const line = acc + l
-    acc = ''
+    const start = at + bytes(raw.slice(0, raw.length - l.length))
+    at += bytes(raw) + (m === null ? 0 : m[0].length)
+    from = m === null ? text.length + 1 : m.index + m[0].length
+    if (l.endsWith('\\')) { acc = (acc ?? '') + l.slice(0, -1); continue }
+    const line = (acc ?? '') + l
+    const joined = acc !== null
+    acc = null
     if (line === '' || line.startsWith('#')) continue
-    lines.push(line)
+    spans.push(joined ? { line, start: -1, length: 0 } : { line, start, length: bytes(l) })
   }
-  if (acc !== '' && !acc.startsWith('#')) lines.push(acc)
-  return lines
+  if (acc !== null && acc !== '' && !acc.startsWith('#')) spans.push({ line: acc, start: -1, length: 0 })
+  return spans
+}
+
+export function manifestLines (text: string): string[] {
+  return manifestLineSpans(text).map(s => s.line)
 }
 
 export class TooManyActionsError extends BadRequestError {

@@ -76,8 +76,9 @@ export class Browse {
       versionsOfStems: db.prepare('SELECT stem, version, id FROM package WHERE publisher = ? AND in_catalog = 1 AND stem IN (SELECT value FROM json_each(?))').raw(),
       partsOf: db.prepare(`SELECT package_id, part, actions FROM package_part WHERE package_id IN (SELECT value FROM json_each(?))
         AND part IN ('catalog.summary.C', 'catalog.dependency.C')`).raw(),
-      dependents: db.prepare(`SELECT DISTINCT p.publisher, p.stem FROM search_token t JOIN search_action a ON a.id = t.action_id JOIN package p ON p.id = a.package_id
-        WHERE t.token = ? AND a.action_type = 'depend' AND p.in_catalog = 1 AND NOT (p.publisher = ? AND p.stem = ?) ORDER BY p.publisher, p.stem LIMIT ?`),
+      dependents: db.prepare(`SELECT DISTINCT k.publisher, k.stem FROM search_term t JOIN search_posting s ON s.term_id = t.id
+        JOIN search_field f ON f.id = s.field_id JOIN package k INDEXED BY package_ref ON k.id = s.package_id
+        WHERE t.token = ? AND f.action_type = 'depend' AND k.in_catalog = 1 AND NOT (k.publisher = ? AND k.stem = ?) ORDER BY k.publisher, k.stem LIMIT ?`),
       changes: db.prepare(`SELECT publisher, stem, version, op_type AS op, op_time AS at FROM update_log_entry
         WHERE (? IS NULL OR publisher = ?) AND log GLOB '*.C' ORDER BY op_time DESC, id DESC LIMIT ?`),
       oldest: db.prepare('SELECT version FROM package WHERE publisher = ? AND stem = ? AND in_catalog = 1').pluck()

@@ -15,7 +15,7 @@ import { parseCatalogTime } from '../ips/timestamp.js'
 import { parseVersion } from '../ips/version.js'
 import { isValidPublisher } from '../ips/fmri.js'
 import { regenerateCatalog } from './catalog-writer.js'
-import { indexPackage } from './search-index.js'
+import { indexPackages } from './search-index.js'
 import { recordPackagePayloads } from './payload-references.js'
 import { digestGzipFile, type PayloadDigests } from './payload-digests.js'
 import { SHA1_NAME } from './payload-store.js'
@@ -194,9 +194,9 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
     for (const p of packages) {
       const id = insPkg.run(publisher, p.stem, p.version, p.published, p.body, p.sha1).lastInsertRowid as bigint
       ids.set(`${p.stem}@${p.version}`, id)
-      indexPackage(db, id, p.body.toString('utf8'))
       recordPackagePayloads(db, id, p.payloads)
     }
+    indexPackages(db, (function * () { for (const p of packages) yield { id: ids.get(`${p.stem}@${p.version}`)!, manifest: p.body.toString('utf8') } })())
 
     const insPart = db.prepare('INSERT INTO package_part (package_id, part, actions) VALUES (?, ?, ?)')
     const insStamp = db.prepare('INSERT INTO catalog_stamp (publisher, name, last_modified) VALUES (?, ?, ?)')

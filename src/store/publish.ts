@@ -172,7 +172,8 @@ export function replaceInCatalog (db: Db, publisher: string, packageId: number, 
 export function restorePackage (db: Db, packageId: number, manifest: Buffer, sha1: string, payloads: readonly PayloadDigests[], publisher: string, published: CatalogTime): void {
   db.prepare('UPDATE package SET manifest = ?, manifest_sha1 = ? WHERE id = ?').run(manifest, sha1, packageId)
   db.prepare('DELETE FROM package_part WHERE package_id = ?').run(packageId)
-  db.prepare('DELETE FROM search_action WHERE package_id = ?').run(packageId)
+  db.prepare('DELETE FROM search_posting WHERE package_id = ?').run(packageId)
+  db.prepare('DELETE FROM search_line WHERE package_id = ?').run(packageId)
   db.prepare('DELETE FROM package_payload WHERE package_id = ?').run(packageId)
   const text = manifest.toString('utf8')
   const actions = parseManifest(text)

@@ -15,7 +15,7 @@ import { type Db, openDatabase } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { FilePayloads } from './payload-files.js'
 import { type PayloadBackend, PayloadStore, SHA1_NAME } from './payload-store.js'
-import { rebuildSearchIndex } from './search-index.js'
+import { isIndexed, rebuildSearchIndex } from './search-index.js'
 import { backfillPayloadReferences } from './payload-references.js'
 import { ServiceUnavailableError } from '../errors.js'
 import { ByteLru } from '../lru.js'
@@ -118,9 +118,8 @@ export class Repository {
 
   /** Packages stored before the search index existed get indexed once, at open. */
   private indexUnindexedPublishers (): void {
-    const missing = this.db.prepare(`SELECT DISTINCT p.publisher FROM package p
-      WHERE NOT EXISTS (SELECT 1 FROM search_action a JOIN package q ON q.id = a.package_id WHERE q.publisher = p.publisher)`).pluck().all() as string[]
-    for (const pub of missing) this.db.transaction(() => rebuildSearchIndex(this.db, pub))()
+    const stored = this.db.prepare('SELECT DISTINCT publisher FROM package').pluck().all() as string[]
+    for (const pub of stored.filter(p => !isIndexed(this.db, p))) this.db.transaction(() => rebuildSearchIndex(this.db, pub))()
   }
 
   close (): void {

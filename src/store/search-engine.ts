@@ -1,20 +1,26 @@
 /**
- * Evaluates a parsed pkg(5) query against the SQLite index with pkg5's
- * semantics: a term matches index tokens (case-insensitively unless asked,
- * with * ? [ globs); AND over actions narrows the left side's actions to
- * those that also carry a matching token; package results are sets.
+ * Evaluates a parsed pkg(5) query against the postings index (schema 014)
+ * with pkg5's semantics: a term matches dictionary tokens
+ * (case-insensitively unless asked, with * ? [ globs); AND over actions
+ * keeps the left side's hits whose action also carries a token of the
+ * right side; package results are sets.
+ *
+ * Hits stay integers (package, line, term, field) until they are printed:
+ * only printed hits read their manifest. An AND of two terms starts from
+ * the rarer one and looks the other up in that one's actions or packages,
+ * so "common AND rare" costs what "rare" costs.
  */
 import { compareVersionStrings } from '../ips/catalog.js'
 import { keyValue, parseAction } from '../ips/action.js'
-import { matchLabel } from '../ips/search-tokens.js'
+import { indexEntries, matchLabel } from '../ips/search-tokens.js'
 import { fnmatchRegExp } from '../ips/fnmatch.js'
 import { pyQuote } from '../ips/quote.js'
 import { type Fields, parseQuery, type QueryNode, type QuerySpec, RETURN_ACTIONS, returnTypeOf, toPackages } from '../ips/search-query.js'
 import { ServiceUnavailableError } from '../errors.js'
 import type { Db } from './db.js'
 
+/** A printed action result. */
 export interface ActionHit {
-  readonly actionId: number
   readonly actionType: string
   readonly key: string
   readonly label: string
@@ -35,14 +41,67 @@ export interface SearchLimits {
 export const QUERY_TOO_LONG = 'The query took too long and was stopped; narrow it down.'
 
 const isGlob = (term: string): boolean => /[*?[]/.test(term)
-const onlyWildcards = (term: string): boolean => /^[*?]*$/.test(term)
+
+/** An action's posting that matched: the action (package, line), the token (term) and the field it was indexed under. */
+interface Hit {
+  readonly pkg: number
+  readonly seq: number
+  readonly term: number
+  readonly field: number
+  /** The match shown, once known: a hit is labelled (and split by full value) when its line is read. */
+  readonly label?: string
+  /** Inside an OR under an AND: which left hit this one stands for. */
+  readonly origin?: number
+}
+
+interface Pkg { readonly stem: string, readonly version: string }
+interface Field { readonly actionType: string, readonly key: string }
+interface Term { readonly token: string, readonly lower: string }
+
+/** Actions as package → lines. */
+type ActionSet = Map<number, Set<number>>
+
+const hasAction = (set: ActionSet, pkg: number, seq: number): boolean => set.get(pkg)?.has(seq) === true
+function addAction (set: ActionSet, pkg: number, seq: number): void {
+  let lines = set.get(pkg)
+  if (lines === undefined) { lines = new Set(); set.set(pkg, lines) }
+  lines.add(seq)
+}
+
+const BATCH = 500
+/** Up to this many candidate actions, an AND looks at each one's tokens rather than at the other term's postings. */
+const FEW_ACTIONS = 2000
 
 export class SearchEngine {
   private readonly deadline: number
   private rows = 0
+  private readonly stmt
+  private readonly fields = new Map<number, Field>()
+  private readonly terms = new Map<number, Term>()
+  private readonly pkgs = new Map<number, Pkg | null>()
+  private readonly lines = new Map<number, Map<number, string>>()
+  private readonly matches = new Map<string, Set<number>>()
 
-  constructor (private readonly db: Db, private readonly publisher: string, private readonly caseSensitive: boolean, private readonly limits: SearchLimits) {
+  constructor (db: Db, private readonly publisher: string, private readonly caseSensitive: boolean, private readonly limits: SearchLimits) {
     this.deadline = Date.now() + limits.timeBudgetMs
+    this.stmt = {
+      exact: db.prepare(caseSensitive ? 'SELECT id, token, lower FROM search_term WHERE token = ?' : 'SELECT id, token, lower FROM search_term WHERE lower = ?').raw(),
+      range: db.prepare(caseSensitive
+        ? 'SELECT id, token, lower FROM search_term WHERE token >= ? AND token < ?'
+        : 'SELECT id, token, lower FROM search_term WHERE lower >= ? AND lower < ?').raw(),
+      allTerms: db.prepare('SELECT id, token, lower FROM search_term').raw(),
+      fields: db.prepare('SELECT id, action_type, key FROM search_field').raw(),
+      postings: db.prepare('SELECT package_id, seq, field_id FROM search_posting WHERE term_id = ?').raw(),
+      inPackage: db.prepare('SELECT seq, field_id FROM search_posting WHERE term_id = ? AND package_id = ?').raw(),
+      ofAction: db.prepare('SELECT term_id, field_id FROM search_posting WHERE package_id = ? AND seq = ?').raw(),
+      tokensOfAction: db.prepare('SELECT t.token, t.lower FROM search_posting p JOIN search_term t ON t.id = p.term_id WHERE p.package_id = ? AND p.seq = ?').raw(),
+      count: db.prepare('SELECT count(*) FROM (SELECT 1 FROM search_posting WHERE term_id = ? LIMIT ?)').pluck(),
+      packages: db.prepare(`SELECT id, stem, version FROM package INDEXED BY package_ref
+        WHERE id IN (SELECT value FROM json_each(?)) AND publisher = ? AND in_catalog = 1`).raw(),
+      // A line is a slice of the stored manifest's bytes: no manifest is read whole to print a result.
+      lines: db.prepare(`SELECT l.package_id, l.seq, coalesce(l.line, substr(k.manifest, l.start + 1, l.length)) FROM json_each(?) j
+        JOIN search_line l ON l.package_id = j.value ->> 0 AND l.seq = j.value ->> 1 JOIN package k ON k.id = l.package_id`).raw()
+    }
   }
 
   private tick (n = 1): void {
@@ -52,107 +111,365 @@ export class SearchEngine {
     if (Date.now() > this.deadline) throw new ServiceUnavailableError(QUERY_TOO_LONG, 1)
   }
 
-  private pkgMatcher (f: Fields): ((stem: string, version: string) => boolean) | null {
-    if (f.pkg === null) return null
-    const re = fnmatchRegExp(f.pkg.endsWith('*') ? f.pkg : f.pkg + '*', true)
-    return (stem, version) => re.test(`${stem}@${version}`)
+  // ---- the dictionaries ----------------------------------------------------
+
+  private field (id: number): Field {
+    if (!this.fields.has(id)) {
+      for (const [fid, actionType, key] of this.stmt.fields.all() as Array<[number, string, string]>) this.fields.set(fid, { actionType, key })
+    }
+    return this.fields.get(id)!
   }
 
-  private termSearch (term: string, f: Fields): ActionHit[] {
-    const where = ['p.publisher = ?', 'p.in_catalog = 1']
-    const params: unknown[] = [this.publisher]
-    const column = this.caseSensitive ? 't.token' : 't.token_lower'
+  private fieldMatches (id: number, f: Fields): boolean {
+    if (f.actionType === null && f.key === null) return true
+    const field = this.field(id)
+    return (f.actionType === null || field.actionType === f.actionType) && (f.key === null || field.key === f.key)
+  }
+
+  /** Whether a dictionary token matches a query term: exactly or as a glob, on the lower-cased forms unless case matters. */
+  private tokenTest (term: string): (token: string, lower: string) => boolean {
     const pattern = this.caseSensitive ? term : term.toLowerCase()
-    let exact: RegExp | null = null
-    let byToken = true
+    if (!isGlob(term)) return this.caseSensitive ? token => token === pattern : (_, lower) => lower === pattern
+    const re = fnmatchRegExp(pattern, false)
+    return this.caseSensitive ? token => re.test(token) : (_, lower) => re.test(lower)
+  }
+
+  /** The dictionary terms a query term matches. Globs are matched here, against distinct tokens, never against postings. */
+  private termIds (term: string): Set<number> {
+    const known = this.matches.get(term)
+    if (known !== undefined) return known
+    const pattern = this.caseSensitive ? term : term.toLowerCase()
+    const test = this.tokenTest(term)
+    let rows: Iterable<[number, string, string]>
     if (!isGlob(term)) {
-      where.push(`${column} = ?`); params.push(pattern)
-    } else if (!onlyWildcards(term)) {
+      rows = this.stmt.exact.iterate(pattern) as Iterable<[number, string, string]>
+    } else {
       // The literal prefix bounds an index range; the glob itself is checked on what the range yields.
       const prefix = /^[^*?[]*/.exec(pattern)![0]
-      if (prefix !== '') {
-        where.push(`${column} >= ? AND ${column} < ?`)
-        params.push(prefix, prefix.slice(0, -1) + String.fromCodePoint(prefix.codePointAt(prefix.length - 1)! + 1))
-      } else {
-        byToken = false
-      }
-      exact = fnmatchRegExp(pattern, false)
-    } else {
-      byToken = false
+      rows = prefix === ''
+        ? this.stmt.allTerms.iterate() as Iterable<[number, string, string]>
+        : this.stmt.range.iterate(prefix, prefix.slice(0, -1) + String.fromCodePoint(prefix.codePointAt(prefix.length - 1)! + 1)) as Iterable<[number, string, string]>
     }
-    if (f.actionType !== null) { where.push('a.action_type = ?'); params.push(f.actionType) }
-    if (f.key !== null) { where.push('t.key = ?'); params.push(f.key) }
-    const pkg = this.pkgMatcher(f)
-    // With a token range, drive the join from the token index (CROSS JOIN fixes the order for SQLite's planner).
-    const join = byToken ? 'CROSS JOIN' : 'JOIN'
-    const stmt = this.db.prepare(`SELECT a.id, a.action_type, a.seq, a.line, t.token, t.token_lower, t.key, t.full_value, p.stem, p.version
-      FROM search_token t ${join} search_action a ON a.id = t.action_id ${join} package p ON p.id = a.package_id WHERE ${where.join(' AND ')}`)
-    const hits: ActionHit[] = []
-    for (const r of stmt.iterate(...params) as Iterable<{ id: number, action_type: string, seq: number, line: string, token: string, token_lower: string, key: string, full_value: string | null, stem: string, version: string }>) {
+    const ids = new Set<number>()
+    for (const [id, token, lower] of rows) {
       this.tick()
-      if (exact && !exact.test(this.caseSensitive ? r.token : r.token_lower)) continue
-      if (pkg && !pkg(r.stem, r.version)) continue
-      hits.push({ actionId: r.id, actionType: r.action_type, key: r.key, label: matchLabel(r.action_type, { key: r.key, token: r.token, fullValue: r.full_value }), stem: r.stem, version: r.version, seq: r.seq, line: r.line })
+      if (!test(token, lower)) continue
+      ids.add(id)
+      this.terms.set(id, { token, lower })
     }
-    return hits.sort((a, b) => a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : (compareVersionStrings(a.version, b.version) || a.seq - b.seq))
+    this.matches.set(term, ids)
+    return ids
   }
 
-  /** The left side's hits whose action also has a token matching the term (_restricted_search_internal). */
-  private restrictTerm (term: string, f: Fields, hits: readonly ActionHit[]): ActionHit[] {
-    const tokensOf = this.db.prepare('SELECT token FROM search_token WHERE action_id = ?').pluck()
-    const glob = !this.caseSensitive || isGlob(term)
-    const re = glob ? fnmatchRegExp(term, !this.caseSensitive) : null
-    const pkg = this.pkgMatcher(f)
-    return hits.filter(h => {
+  /** How many postings a term has, counted up to `cap`: enough to choose which side of an AND to start from. */
+  private estimate (ids: ReadonlySet<number>, cap: number): number {
+    let n = 0
+    for (const id of ids) {
       this.tick()
-      if (pkg && !pkg(h.stem, h.version)) return false
-      if (f.actionType !== null && h.actionType !== f.actionType) return false
-      if (f.key !== null && h.key !== f.key) return false
-      const tokens = tokensOf.all(h.actionId) as string[]
-      return re ? tokens.some(t => re.test(t)) : tokens.includes(term)
+      n += this.stmt.count.get(id, cap - n) as number
+      if (n >= cap) break
+    }
+    return n
+  }
+
+  /** The publisher's listed packages among these ids (null: another publisher's, or not in the catalog yet). */
+  private resolve (ids: Iterable<number>): void {
+    const missing = [...new Set(ids)].filter(id => !this.pkgs.has(id))
+    for (let i = 0; i < missing.length; i += BATCH) {
+      const batch = missing.slice(i, i + BATCH)
+      this.tick(batch.length)
+      for (const id of batch) this.pkgs.set(id, null)
+      for (const [id, stem, version] of this.stmt.packages.all(JSON.stringify(batch), this.publisher) as Array<[number, string, string]>) this.pkgs.set(id, { stem, version })
+    }
+  }
+
+  private pkg (id: number): Pkg | null { return this.pkgs.get(id) ?? null }
+
+  private pkgMatcher (f: Fields): ((p: Pkg) => boolean) | null {
+    if (f.pkg === null) return null
+    const re = fnmatchRegExp(f.pkg.endsWith('*') ? f.pkg : f.pkg + '*', true)
+    return p => re.test(`${p.stem}@${p.version}`)
+  }
+
+  /** Reads the lines of these hits that are not read yet, in one statement. */
+  private readLines (hits: readonly Hit[]): void {
+    const wanted: ActionSet = new Map()
+    for (const h of hits) if (this.lines.get(h.pkg)?.has(h.seq) !== true) addAction(wanted, h.pkg, h.seq)
+    const pairs = [...wanted].flatMap(([pkg, seqs]) => [...seqs].map(seq => [pkg, seq]))
+    if (pairs.length === 0) return
+    this.tick(pairs.length)
+    for (const [pkg, seq, line] of this.stmt.lines.iterate(JSON.stringify(pairs)) as Iterable<[number, number, Buffer | string]>) {
+      let lines = this.lines.get(pkg)
+      if (lines === undefined) { lines = new Map(); this.lines.set(pkg, lines) }
+      lines.set(seq, typeof line === 'string' ? line : line.toString('utf8'))
+    }
+  }
+
+  private line (h: Hit): string {
+    if (this.lines.get(h.pkg)?.has(h.seq) !== true) this.readLines([h])
+    return this.lines.get(h.pkg)!.get(h.seq)!
+  }
+
+  // ---- hits ----------------------------------------------------------------
+
+  /**
+   * A term's hits, in result order: by stem, version (pkg(5) order) and
+   * line; hits on one line by token, then by the order the action indexes
+   * them. With `within`, only those actions are looked at.
+   */
+  private termSearch (term: string, f: Fields, within: ActionSet | null = null): Hit[] {
+    const ids = this.termIds(term)
+    const found: Hit[] = []
+    if (within === null) {
+      for (const id of ids) {
+        for (const [pkg, seq, field] of this.stmt.postings.iterate(id) as Iterable<[number, number, number]>) {
+          this.tick()
+          if (this.fieldMatches(field, f)) found.push({ pkg, seq, term: id, field })
+        }
+      }
+    } else {
+      for (const [pkg, seqs] of within) {
+        for (const seq of seqs) {
+          for (const [id, field] of this.stmt.ofAction.iterate(pkg, seq) as Iterable<[number, number]>) {
+            this.tick()
+            if (ids.has(id) && this.fieldMatches(field, f)) found.push({ pkg, seq, term: id, field })
+          }
+        }
+      }
+    }
+    this.resolve(found.map(h => h.pkg))
+    const matcher = this.pkgMatcher(f)
+    return this.ordered(found.filter(h => { const p = this.pkg(h.pkg); return p !== null && (matcher === null || matcher(p)) }))
+  }
+
+  private ordered (hits: Hit[]): Hit[] {
+    const rank = this.rankPackages(hits.map(h => h.pkg))
+    const column = (h: Hit): string => { const t = this.terms.get(h.term)!; return this.caseSensitive ? t.token : t.lower }
+    hits.sort((a, b) => (rank.get(a.pkg)! - rank.get(b.pkg)!) || a.seq - b.seq || (column(a) < column(b) ? -1 : column(a) > column(b) ? 1 : 0))
+    // Two postings of one line with the same token (in another case, or under another key) go in the order the action indexes them.
+    for (let i = 0; i < hits.length;) {
+      let j = i + 1
+      while (j < hits.length && hits[j]!.pkg === hits[i]!.pkg && hits[j]!.seq === hits[i]!.seq) j++
+      if (j - i > 1) {
+        const entries = indexEntries(parseAction(this.line(hits[i]!)))
+        const order = (h: Hit): number => { const { key } = this.field(h.field); const t = this.terms.get(h.term)!.token; return entries.findIndex(e => e.key === key && e.token === t) }
+        const run = hits.slice(i, j).sort((a, b) => (column(a) < column(b) ? -1 : column(a) > column(b) ? 1 : 0) || order(a) - order(b))
+        hits.splice(i, j - i, ...run)
+      }
+      i = j
+    }
+    return hits
+  }
+
+  /** Package ids in result order: by stem, then pkg(5) version order. */
+  private rankPackages (ids: Iterable<number>): Map<number, number> {
+    const distinct = [...new Set(ids)]
+    distinct.sort((a, b) => {
+      const p = this.pkg(a)!
+      const q = this.pkg(b)!
+      return p.stem < q.stem ? -1 : p.stem > q.stem ? 1 : compareVersionStrings(p.version, q.version)
+    })
+    return new Map(distinct.map((id, i) => [id, i]))
+  }
+
+  /** The actions of a term's postings, in any field. */
+  private actionsOf (ids: ReadonlySet<number>): ActionSet {
+    const set: ActionSet = new Map()
+    for (const id of ids) {
+      for (const [pkg, seq] of this.stmt.postings.iterate(id) as Iterable<[number, number, number]>) {
+        this.tick()
+        addAction(set, pkg, seq)
+      }
+    }
+    return set
+  }
+
+  /** Whether an action carries one of these terms, in any field. */
+  private carries (pkg: number, seq: number, ids: ReadonlySet<number>): boolean {
+    for (const [id] of this.stmt.ofAction.iterate(pkg, seq) as Iterable<[number, number]>) {
+      this.tick()
+      if (ids.has(id)) return true
+    }
+    return false
+  }
+
+  /** Whether an action has a token that passes the test, read from its own tokens. */
+  private carriesMatch (pkg: number, seq: number, test: (token: string, lower: string) => boolean): boolean {
+    for (const [token, lower] of this.stmt.tokensOfAction.iterate(pkg, seq) as Iterable<[string, string]>) {
+      this.tick()
+      if (test(token, lower)) return true
+    }
+    return false
+  }
+
+  /** The left side's hits whose action also has a token matching the term (pkg5's _restricted_search_internal). */
+  private restrictTerm (term: string, f: Fields, hits: readonly Hit[]): Hit[] {
+    const matcher = this.pkgMatcher(f)
+    const candidates = hits.filter(h => {
+      const field = this.field(h.field)
+      if (f.actionType !== null && field.actionType !== f.actionType) return false
+      if (f.key !== null && field.key !== f.key) return false
+      return matcher === null || matcher(this.pkg(h.pkg)!)
+    })
+    if (candidates.length === 0) return []
+    const actions: ActionSet = new Map()
+    for (const h of candidates) addAction(actions, h.pkg, h.seq)
+    let carries: (pkg: number, seq: number) => boolean
+    const few = candidates.length <= FEW_ACTIONS
+    if (few && isGlob(term)) {
+      // A glob checked on a few actions' own tokens, rather than expanded over the whole dictionary.
+      const test = this.tokenTest(term)
+      carries = (pkg, seq) => this.carriesMatch(pkg, seq, test)
+    } else {
+      const ids = this.termIds(term)
+      if (ids.size === 0) return []
+      // Either read the term's postings once, or each candidate action's tokens: whichever reads fewer rows.
+      if (!few || this.estimate(ids, candidates.length * 8) < candidates.length * 8) {
+        const set = this.actionsOf(ids)
+        carries = (pkg, seq) => hasAction(set, pkg, seq)
+      } else {
+        carries = (pkg, seq) => this.carries(pkg, seq, ids)
+      }
+    }
+    const kept: ActionSet = new Map()
+    for (const [pkg, seqs] of actions) for (const seq of seqs) if (carries(pkg, seq)) addAction(kept, pkg, seq)
+    return candidates.filter(h => hasAction(kept, h.pkg, h.seq))
+  }
+
+  /** Reads the hits' lines: each hit becomes one per distinct full value its token has on the line (as the index once stored them), labelled. */
+  private labelled (hits: readonly Hit[]): Hit[] {
+    this.readLines(hits.filter(h => h.label === undefined))
+    return hits.flatMap(h => {
+      if (h.label !== undefined) return [h]
+      const { actionType, key } = this.field(h.field)
+      const token = this.terms.get(h.term)!.token
+      const seen = new Set<string>()
+      const out: Hit[] = []
+      for (const e of indexEntries(parseAction(this.line(h)))) {
+        if (e.key !== key || e.token !== token) continue
+        if (e.fullValue !== null) { if (seen.has(e.fullValue)) continue; seen.add(e.fullValue) }
+        out.push({ ...h, label: matchLabel(actionType, e) })
+      }
+      return out
     })
   }
 
-  private phrase (words: readonly string[], f: Fields, restriction: readonly ActionHit[] | null): ActionHit[] {
+  private phrase (words: readonly string[], f: Fields, restriction: readonly Hit[] | null): Hit[] {
     const full = words.join(' ')
     const compare = this.caseSensitive ? full : full.toLowerCase()
     const first = words.length > 1 && !words[0]!.endsWith('*') ? words[0] + '*' : words[0]!
-    const base = restriction === null ? this.termSearch(first, f) : this.restrictTerm(first, f, restriction)
+    const base = this.labelled(restriction === null ? this.termSearch(first, f) : this.restrictTerm(first, f, restriction))
     return base
-      .filter(h => (this.caseSensitive ? h.line : h.line.toLowerCase()).includes(compare))
+      .filter(h => { const line = this.line(h); return (this.caseSensitive ? line : line.toLowerCase()).includes(compare) })
       .map(h => {
-        const keep = h.actionType !== 'set' || h.label.includes(compare) || (!this.caseSensitive && h.label.toLowerCase().includes(compare))
+        const label = h.label!
+        const keep = this.field(h.field).actionType !== 'set' || label.includes(compare) || (!this.caseSensitive && label.toLowerCase().includes(compare))
         return keep ? h : { ...h, label: compare }
       })
   }
 
-  /** Action results of an action-returning node, optionally within a restriction (AND's left side). */
-  actions (n: QueryNode, restriction: readonly ActionHit[] | null = null): ActionHit[] {
+  /** An AND of two terms: when the right one is much rarer, the left's hits are looked for in the right's actions only. */
+  private and (left: QueryNode, right: QueryNode, restriction: readonly Hit[] | null): Hit[] {
+    if (restriction === null && left.kind === 'term' && right.kind === 'term') {
+      const l = this.termIds(left.term)
+      const r = this.termIds(right.term)
+      const rare = this.estimate(r, 4096)
+      if (rare < 4096 && this.estimate(l, rare * 4 + 1) > rare * 4) {
+        return this.restrictTerm(right.term, right.fields, this.termSearch(left.term, left.fields, this.actionsOf(r)))
+      }
+    }
+    return this.actions(right, this.actions(left, restriction))
+  }
+
+  /** Hits of an action-returning node, optionally within a restriction (AND's left side). */
+  private actions (n: QueryNode, restriction: readonly Hit[] | null = null): Hit[] {
     switch (n.kind) {
       case 'term': return restriction === null ? this.termSearch(n.term, n.fields) : this.restrictTerm(n.term, n.fields, restriction)
       case 'phrase': return this.phrase(n.words, n.fields, restriction)
-      case 'and': return this.actions(n.right, this.actions(n.left, restriction))
-      case 'or':
+      case 'and': return this.and(n.left, n.right, restriction)
+      case 'or': {
         if (restriction === null) return [...this.actions(n.left), ...this.actions(n.right)]
-        return restriction.flatMap(h => [...this.actions(n.left, [h]), ...this.actions(n.right, [h])])
+        // pkg5 evaluates both sides per left hit (each split by full value), in turn: both sides are evaluated once here,
+        // each hit tagged with the left hit it came from, and then interleaved in that order.
+        const base = this.labelled(restriction)
+        const tagged = base.map((h, i) => ({ ...h, origin: i }))
+        const byOrigin = (hits: readonly Hit[]): Map<number, Hit[]> => {
+          const m = new Map<number, Hit[]>()
+          for (const h of hits) { const list = m.get(h.origin!); if (list) list.push(h); else m.set(h.origin!, [h]) }
+          return m
+        }
+        const left = byOrigin(this.actions(n.left, tagged))
+        const right = byOrigin(this.actions(n.right, tagged))
+        return base.flatMap((b, i) => [...left.get(i) ?? [], ...right.get(i) ?? []].map(h => ({ ...h, origin: b.origin })))
+      }
       case 'pkgs': throw new Error('package conversion inside an action query')
     }
   }
 
+  /** The printed action results of an action-returning node. */
+  actionResults (n: QueryNode): ActionHit[] {
+    return this.labelled(this.actions(n)).map(h => {
+      const p = this.pkg(h.pkg)!
+      const { actionType, key } = this.field(h.field)
+      return { actionType, key, label: h.label!, stem: p.stem, version: p.version, seq: h.seq, line: this.line(h) }
+    })
+  }
+
+  private fmriOf (id: number): string { const p = this.pkg(id)!; return `pkg:/${p.stem}@${p.version}` }
+
+  /** Package ids of a package-returning node; with `within`, only among those. */
+  private packageIds (n: QueryNode, within: ReadonlySet<number> | null = null): Set<number> {
+    if (n.kind === 'pkgs') {
+      if (returnTypeOf(n.query) !== RETURN_ACTIONS) return this.packageIds(n.query, within)
+      const q = n.query
+      if (within !== null && q.kind === 'term') return this.termPackagesWithin(q.term, q.fields, within)
+      const ids = new Set(this.actions(q).map(h => h.pkg))
+      return within === null ? ids : new Set([...ids].filter(id => within.has(id)))
+    }
+    if (n.kind === 'and') {
+      const [first, second] = this.rarerFirst(n.left, n.right)
+      const narrowed = this.packageIds(first, within)
+      return narrowed.size === 0 ? narrowed : this.packageIds(second, narrowed)
+    }
+    if (n.kind === 'or') return new Set([...this.packageIds(n.left, within), ...this.packageIds(n.right, within)])
+    throw new Error('action query where packages were expected')
+  }
+
+  /** Of two package-returning sides, the one to evaluate first: a plain term with fewer postings. */
+  private rarerFirst (a: QueryNode, b: QueryNode): [QueryNode, QueryNode] {
+    const termOf = (n: QueryNode): string | null => n.kind === 'pkgs' && n.query.kind === 'term' ? n.query.term : null
+    const ta = termOf(a)
+    const tb = termOf(b)
+    if (ta === null || tb === null) return [a, b]
+    const eb = this.estimate(this.termIds(tb), 1 << 16)
+    return eb < this.estimate(this.termIds(ta), eb + 1) ? [b, a] : [a, b]
+  }
+
+  /** The packages among `within` that have a hit for the term: a lookup per package instead of a scan of the term's postings. */
+  private termPackagesWithin (term: string, f: Fields, within: ReadonlySet<number>): Set<number> {
+    const ids = this.termIds(term)
+    if (ids.size * within.size > this.estimate(ids, ids.size * within.size)) {
+      const all = new Set(this.termSearch(term, f).map(h => h.pkg))
+      return new Set([...within].filter(id => all.has(id)))
+    }
+    const matcher = this.pkgMatcher(f)
+    const out = new Set<number>()
+    for (const pkg of within) {
+      const p = this.pkg(pkg)
+      if (p === null || (matcher !== null && !matcher(p))) continue
+      search: for (const id of ids) {
+        for (const [, field] of this.stmt.inPackage.iterate(id, pkg) as Iterable<[number, number]>) {
+          this.tick()
+          if (this.fieldMatches(field, f)) { out.add(pkg); break search }
+        }
+      }
+    }
+    return out
+  }
+
   /** Package results ("pkg:/stem@version") of a package-returning node. */
   packages (n: QueryNode): string[] {
-    let set: Set<string>
-    if (n.kind === 'pkgs') {
-      set = new Set(returnTypeOf(n.query) === RETURN_ACTIONS ? this.actions(n.query).map(h => `pkg:/${h.stem}@${h.version}`) : this.packages(n.query))
-    } else if (n.kind === 'and') {
-      const right = new Set(this.packages(n.right))
-      set = new Set(this.packages(n.left).filter(p => right.has(p)))
-    } else if (n.kind === 'or') {
-      set = new Set([...this.packages(n.left), ...this.packages(n.right)])
-    } else {
-      throw new Error('action query where packages were expected')
-    }
-    return [...set].sort()
+    return [...this.packageIds(n)].map(id => this.fmriOf(id)).sort()
   }
 }
 
@@ -163,7 +480,7 @@ export function resultLines (db: Db, publisher: string, spec: QuerySpec, index: 
   const start = Math.max(spec.startPoint ?? 0, 0)
   const keep = <T>(all: T[]): T[] => all.slice(start, spec.numToReturn === null ? undefined : start + Math.max(spec.numToReturn, 0))
   if (spec.returnType === RETURN_ACTIONS && tree.kind !== 'pkgs') {
-    return keep(engine.actions(tree)).map(h => `${index} 2 pkg:/${h.stem}@${h.version} ${pyQuote(h.label, '/')} ${h.line}`)
+    return keep(engine.actionResults(tree)).map(h => `${index} 2 pkg:/${h.stem}@${h.version} ${pyQuote(h.label, '/')} ${h.line}`)
   }
   const pkgs = spec.returnType === RETURN_ACTIONS ? engine.packages(tree) : engine.packages(toPackages(tree))
   return keep(pkgs).map(p => `${index} 1 ${p}`)
@@ -174,7 +491,7 @@ export function legacyResultLines (db: Db, publisher: string, token: string, lim
   const engine = new SearchEngine(db, publisher, false, limits)
   const tree = parseQuery(token)
   if (tree.kind === 'pkgs') return []
-  return engine.actions(tree).map(h => {
+  return engine.actionResults(tree).map(h => {
     const value = h.actionType === 'set' ? h.label : keyValue(parseAction(h.line)) ?? ''
     return `${h.key} pkg:/${h.stem}@${h.version} ${h.actionType} ${value}`
   })
