@@ -3,6 +3,7 @@
  * key, a wrong type or an out-of-range value stops the start with a
  * message naming the key; nothing silently falls back to a default.
  */
+import { CATALOG_FORMATS, type CatalogFormat } from './ips/catalog.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parse as parseToml } from 'smol-toml'
@@ -48,6 +49,8 @@ export interface DepotConfig {
     readonly maxOpenTransactions: number
     /** Hours after which an untouched open transaction is dropped. */
     readonly transactionIdleHours: number
+    /** The catalog format of publishers the depot creates (an imported publisher keeps its own). */
+    readonly catalogFormat: CatalogFormat
   }
 }
 
@@ -319,7 +322,8 @@ function readConfig (root: Reader, baseDir: string): DepotConfig {
     maxDecompressedBytes: pub?.optionalInt('max_decompressed_bytes', 1024, 256 * 1024 ** 3, 32 * 1024 ** 3) ?? 32 * 1024 ** 3,
     maxActions: pub?.optionalInt('max_actions', 1, 10_000_000, 100_000) ?? 100_000,
     maxOpenTransactions: pub?.optionalInt('max_open_transactions', 1, 100_000, 100) ?? 100,
-    transactionIdleHours: pub?.optionalInt('transaction_idle_hours', 1, 24 * 365, 168) ?? 168
+    transactionIdleHours: pub?.optionalInt('transaction_idle_hours', 1, 24 * 365, 168) ?? 168,
+    catalogFormat: pub?.optionalOneOf('catalog_format', CATALOG_FORMATS) ?? CATALOG_FORMATS[0]
   }
   pub?.done()
   const authSection = root.optionalSection('auth')

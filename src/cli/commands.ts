@@ -4,6 +4,7 @@ import path from 'node:path'
 import { startAuthProxy } from '../auth-proxy.js'
 import { type DepotConfig, parseListen } from '../config.js'
 import { ConfigError } from '../errors.js'
+import { CATALOG_FORMATS, type CatalogFormat } from '../ips/catalog.js'
 import { removeLogin } from '../login/credentials.js'
 import type { TokenFlags, TokenProvider } from '../login/token-source.js'
 import { type Command, type Options, UsageError, type Values } from './command.js'
@@ -119,15 +120,17 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'rebuild',
     summary: 'Regenerate the catalog and the search index from the catalog of record (SQLite).',
-    synopsis: '[--publisher NAME] [--catalog] [--index] [--config FILE] [--data DIR]',
-    details: `${CONFIG_HELP}\n  --publisher NAME  only this publisher\n  --catalog, --index  only that part (neither: both)`,
-    options: { ...CONFIG, publisher: { type: 'string' }, catalog: { type: 'boolean' }, index: { type: 'boolean' } },
+    synopsis: '[--publisher NAME] [--catalog] [--index] [--catalog-format utf8|legacy] [--config FILE] [--data DIR]',
+    details: `${CONFIG_HELP}\n  --publisher NAME  only this publisher\n  --catalog, --index  only that part (neither: both)\n  --catalog-format F  convert the catalog to format F (utf8: OmniOS's; legacy: ASCII-escaped); clients fetch it whole once`,
+    options: { ...CONFIG, publisher: { type: 'string' }, catalog: { type: 'boolean' }, index: { type: 'boolean' }, 'catalog-format': { type: 'string' } },
     async run (v) {
+      const format = str(v['catalog-format']) as CatalogFormat | undefined
+      if (format !== undefined && !(CATALOG_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--catalog-format takes ${CATALOG_FORMATS.join(' or ')}, not '${format}'`, this)
       const [{ withRepository }, { rebuild }] = await Promise.all([dataDir(), store.rebuild()])
       await withRepository(configFrom(configFlags(v)), 'rebuild', repo => {
         // Neither flag means both, as `pkgrepo rebuild` without --no-index/--no-catalog.
         const both = !bool(v.catalog) && !bool(v.index)
-        const done = rebuild(repo, { publisher: str(v.publisher) ?? null, catalog: both || bool(v.catalog), index: both || bool(v.index) })
+        const done = rebuild(repo, { publisher: str(v.publisher) ?? null, catalog: both || bool(v.catalog), index: both || bool(v.index), catalogFormat: format })
         console.log(`rebuilt ${done.join(', ')}`)
       })
       return 0
@@ -142,8 +145,9 @@ export const COMMANDS: readonly Command[] = [
     args: ['NAME'],
     async run (v, [name]) {
       const [{ withRepository }, { addPublisher }] = await Promise.all([dataDir(), store.publish()])
-      await withRepository(configFrom(configFlags(v)), 'add-publisher', repo => {
-        addPublisher(repo, name!, bool(v.default))
+      const cfg = configFrom(configFlags(v))
+      await withRepository(cfg, 'add-publisher', repo => {
+        addPublisher(repo, name!, bool(v.default), cfg.publish.catalogFormat)
         console.log(`publisher ${name!} ready${bool(v.default) ? ' (default)' : ''}`)
       })
       return 0

@@ -130,7 +130,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     publications: new Publications(repo, {
       maxDecompressedBytes: config.publish.maxDecompressedBytes,
       maxActions: config.publish.maxActions,
-      maxOpenPerSubject: config.publish.maxOpenTransactions
+      maxOpenPerSubject: config.publish.maxOpenTransactions,
+      catalogFormat: config.publish.catalogFormat
     }),
     search: new SearchPool(path.join(repo.dataDir, 'depot.sqlite'), { maxRows: 2_000_000, timeBudgetMs: 5000, maxWaitMs: 15_000 })
   }

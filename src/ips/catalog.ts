@@ -22,6 +22,8 @@ export interface SignedCatalogFile {
  * should serve each publisher in the format its clients expect.
  */
 export type CatalogFormat = 'legacy' | 'utf8'
+/** In the order of preference for a new publisher (README: which clients each format suits). */
+export const CATALOG_FORMATS = ['utf8', 'legacy'] as const
 export const FEATURE_UTF8 = 'ooce:utf8'
 
 export function catalogFormatOf (data: { [key: string]: JsonValue }): CatalogFormat {

@@ -4,6 +4,7 @@
  * store module, so that the repository can start the worker without an
  * import cycle through the rebuild and publish code the worker runs.
  */
+import type { CatalogFormat } from '../ips/catalog.js'
 import type { CatalogPart } from './catalog-parts.js'
 
 export interface RebuildOptions {
@@ -12,6 +13,8 @@ export interface RebuildOptions {
   readonly index: boolean
   /** Refresh rather than rebuild. */
   readonly refresh?: boolean
+  /** Convert the catalog to this format (with a new `created`: clients fetch it whole once). */
+  readonly catalogFormat?: CatalogFormat
 }
 
 export type CatalogRequest =

@@ -5,6 +5,7 @@
  * the caller's transaction, so a crash leaves the old catalog or the whole
  * package.
  */
+import type { CatalogFormat } from '../ips/catalog.js'
 import type { JsonValue } from '../ips/canonical-json.js'
 import { catalogPartActions, manifestPayloads, parseManifest } from '../ips/manifest.js'
 import { type CatalogTime, nowCatalogTime, updateLogName } from '../ips/timestamp.js'
@@ -17,16 +18,17 @@ import type { PayloadDigests } from './payload-digests.js'
 import { indexPackage } from './search-index.js'
 import { recordPackagePayloads } from './payload-references.js'
 
-export function ensurePublisher (db: Db, name: string, now: CatalogTime): void {
-  db.prepare('INSERT INTO publisher (name, catalog_created, catalog_last_modified) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(name, now, now)
+/** Creates a publisher, in the given catalog format, unless it exists (whose format stays). */
+export function ensurePublisher (db: Db, name: string, now: CatalogTime, format: CatalogFormat): void {
+  db.prepare('INSERT INTO publisher (name, catalog_created, catalog_last_modified, catalog_format) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING').run(name, now, now, format)
   if ((db.prepare("SELECT COUNT(*) FROM catalog_file WHERE publisher = ? AND name = 'catalog.attrs'").pluck().get(name) as number) === 0) regenerateCatalog(db, name)
 }
 
 /** pkgrepo add-publisher: an empty publisher with an empty catalog, optionally the repository default. */
-export function addPublisher (repo: Repository, name: string, makeDefault: boolean): void {
+export function addPublisher (repo: Repository, name: string, makeDefault: boolean, format: CatalogFormat): void {
   if (!isValidPublisher(name)) throw new BadRequestError(`'${name}' is not a valid publisher name.`)
   repo.db.transaction(() => {
-    ensurePublisher(repo.db, name, nowCatalogTime())
+    ensurePublisher(repo.db, name, nowCatalogTime(), format)
     if (makeDefault) repo.db.prepare("INSERT INTO repository_setting (key, value) VALUES ('publisher/prefix', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(name)
   })()
   repo.noteWrite()

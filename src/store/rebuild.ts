@@ -10,6 +10,7 @@
  * The search index needs no refresh: every package is indexed when stored.
  */
 import { NotFoundError } from '../errors.js'
+import type { CatalogFormat } from '../ips/catalog.js'
 import { nowCatalogTime } from '../ips/timestamp.js'
 import { regenerateCatalog } from './catalog-writer.js'
 import { addToCatalog, pendingPackages } from './publish.js'
@@ -23,10 +24,11 @@ export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
   for (const name of names) {
     if (!repo.hasPublisher(name)) throw new NotFoundError(`Unknown publisher: ${name}`)
     repo.db.transaction(() => {
-      if (opts.catalog) {
+      const converted = opts.catalogFormat !== undefined && convertCatalog(repo, name, opts.catalogFormat)
+      if (opts.catalog || converted) {
         // Packages closed with X-IPkg-Add-To-Catalog: 0 (pkgrecv) join the catalog now, at one op-time.
         addToCatalog(repo.db, name, pendingPackages(repo.db, name), nowCatalogTime())
-        if (opts.refresh !== true) regenerateCatalog(repo.db, name)
+        if (opts.refresh !== true || converted) regenerateCatalog(repo.db, name)
       }
       if (opts.index && opts.refresh !== true) rebuildSearchIndex(repo.db, name)
     })()
@@ -35,3 +37,14 @@ export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
   return names
 }
 
+
+/**
+ * Switches a publisher's catalog format. Every file's bytes change with no
+ * update-log entry to explain them, so `created` is renewed: a client then
+ * fetches the catalog whole once, instead of failing an incremental update.
+ */
+function convertCatalog (repo: Repository, publisher: string, format: CatalogFormat): boolean {
+  const now = nowCatalogTime()
+  return repo.db.prepare('UPDATE publisher SET catalog_format = ?, catalog_created = ?, catalog_last_modified = ? WHERE name = ? AND catalog_format <> ?')
+    .run(format, now, now, publisher, format).changes > 0
+}

@@ -4,6 +4,7 @@
  * content-addressed store, so an open transaction survives a restart and a
  * crash before close leaves nothing visible.
  */
+import type { CatalogFormat } from '../ips/catalog.js'
 import fs from 'node:fs'
 import zlib from 'node:zlib'
 import { BadRequestError, PayloadTooLargeError } from '../errors.js'
@@ -25,6 +26,8 @@ export interface PublicationLimits {
   readonly maxDecompressedBytes: number
   readonly maxActions: number
   readonly maxOpenPerSubject: number
+  /** The catalog format of a publisher a publish creates. */
+  readonly catalogFormat: CatalogFormat
 }
 
 /** A manifest is text held in memory: bounded well below any payload. */
@@ -110,7 +113,7 @@ export class Publications {
     const full = formatFmri({ publisher, stem: parsed.stem, version })
     const id = idOf(version)
     // pkg5 creates an unknown publisher at open; the token was authorized for it.
-    ensurePublisher(this.db, publisher, nowCatalogTime())
+    ensurePublisher(this.db, publisher, nowCatalogTime(), this.limits.catalogFormat)
     this.repo.noteWrite()
     const inserted = this.db.prepare(`INSERT INTO pub_transaction (id, publisher, stem, version, subject, created, touched)
       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(id, publisher, parsed.stem, formatVersion(version), caller.subject, Date.now(), Date.now())
@@ -313,7 +316,7 @@ export class Publications {
     const db = this.db
     db.transaction(() => {
       const opTime: CatalogTime = nowCatalogTime()
-      ensurePublisher(db, t.publisher, opTime)
+      ensurePublisher(db, t.publisher, opTime, this.limits.catalogFormat)
       if (this.repo.manifest(t.publisher, t.stem, t.version)) throw new BadRequestError(`The specified FMRI, '${fmri}', already exists or has been restricted.`)
       const pkgId = storePackage(db, { publisher: t.publisher, stem: t.stem, version: t.version, published, manifest, sha1: sha1Hex(manifest), payloads: [...byHash.values()] })
       if (addToCatalogNow) addToCatalog(db, t.publisher, [pkgId], opTime)

@@ -45,8 +45,8 @@ async function setup (t: Test, exchangesPerMinute = 1000, trustProxy = false): P
   const github = await LocalIssuer.start()
   await github.addKey('gh1')
   const depot = await startDepot({ source: null, extraConfig: config(github.url, exchangesPerMinute), trustProxy })
-  addPublisher(depot.repo, 'test', true)
-  addPublisher(depot.repo, 'other', false)
+  addPublisher(depot.repo, 'test', true, 'utf8')
+  addPublisher(depot.repo, 'other', false, 'utf8')
   t.teardown(async () => { await depot.close(); await github.close() })
   const ciToken = (claims: Record<string, unknown> = {}): Promise<string> => github.sign({
     aud: 'depot.test', repository: 'Example/pkgs', repository_id: '2002', repository_owner_id: '1001', event_name: 'push',

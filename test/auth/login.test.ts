@@ -35,7 +35,7 @@ login_client_id = "${LOGIN_CLIENT}"
 publish = ["depot:publish"]
 `
 })
-addPublisher(depot.repo, 'test', true)
+addPublisher(depot.repo, 'test', true, 'utf8')
 const home = tempDir()
 t.teardown(async () => { await depot.close(); await op.close(); fs.rmSync(home, { recursive: true, force: true }) })
 

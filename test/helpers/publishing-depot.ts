@@ -42,7 +42,7 @@ export async function startPublishingDepot (t: Test, opts: { source?: string | n
   await issuer.addKey('k1')
   const depot = await startDepot({ source: opts.source === undefined ? null : opts.source, extraConfig: authSection(issuer.url) + (opts.extraConfig ?? ''), ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }) })
   t.teardown(async () => { await depot.close(); await issuer.close() })
-  for (const [name, isDefault] of opts.publishers ?? []) addPublisher(depot.repo, name, isDefault)
+  for (const [name, isDefault] of opts.publishers ?? []) addPublisher(depot.repo, name, isDefault, depot.app.depot.config.publish.catalogFormat)
   return {
     depot,
     issuer,

@@ -91,7 +91,7 @@ t.test('bad uploads get a clear error and publish nothing', async t => {
 })
 
 t.test('concurrent publishes, to one publisher and to another, all land and the catalog stays valid', async t => {
-  addPublisher(depot.repo, 'example.org', false) // a second publisher, created while the depot runs
+  addPublisher(depot.repo, 'example.org', false, 'utf8') // a second publisher, created while the depot runs
   const both = await issuer.sign({ aud: 'https://depot.test', scope: 'depot:publish', depot_publishers: ['test', 'example.org'], exp: Math.floor(Date.now() / 1000) + 3600 })
   const publishOne = async (pub: string, i: number): Promise<number> => {
     const content = Buffer.from(`payload ${pub} ${i}\n`)

@@ -45,7 +45,7 @@ function withRepos (t: Test, count: number): Repository[] {
   const data = tempDir()
   const repos = Array.from({ length: count }, () => new Repository(data))
   t.teardown(() => { for (const r of repos) r.close(); fs.rmSync(data, { recursive: true, force: true }) })
-  repos[0]!.db.transaction(() => ensurePublisher(repos[0]!.db, 'acme', nowCatalogTime()))()
+  repos[0]!.db.transaction(() => ensurePublisher(repos[0]!.db, 'acme', nowCatalogTime(), 'legacy'))()
   return repos
 }
 
@@ -96,7 +96,7 @@ t.test('changes committed by a process that stopped before sealing are sealed at
   const data = tempDir()
   t.teardown(() => fs.rmSync(data, { recursive: true, force: true }))
   const first = new Repository(data)
-  first.db.transaction(() => ensurePublisher(first.db, 'acme', nowCatalogTime()))()
+  first.db.transaction(() => ensurePublisher(first.db, 'acme', nowCatalogTime(), 'legacy'))()
   for (let i = 0; i < 5; i++) publish(first, 'acme', stemAt(i), '1.0,5.11:20260101T000000Z')
   const expected = expectedBase(first, 'acme')
   first.close()
