@@ -5,7 +5,8 @@
  *
  *  - read path on the S corpus: depot vs Fastify replying from memory with
  *    the same bytes, and vs nginx sendfile for payloads (when installed);
- *  - search on the S corpus;
+ *  - search of every query shape on the S and L corpora, at 1 and 100 connections;
+ *  - catalog.attrs with the access log at info (the shipped setting);
  *  - the L corpus (229k versions, metadata only): import, catalog
  *    generation, full catalog sizes, RSS serving every part in every
  *    encoding, 100 concurrent connections;
@@ -24,6 +25,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateCorpus } from './corpus.js'
 import { load, LOAD_TOOL, type LoadResult } from './load.js'
+import { L_SHAPES, S_SHAPES, searchBench, searchTable } from './search.js'
 import { NGINX, startPayloadNginx } from './nginx.js'
 import { freePort } from '../test/helpers/nginx.js'
 import { startVarnish, VARNISHD } from '../test/helpers/varnish.js'
@@ -71,9 +73,9 @@ async function renderMs (url: string): Promise<number> {
   return times.sort((a, b) => a - b)[10]!
 }
 
-async function serve (config: string, base: string): Promise<{ child: ChildProcess, seconds: number }> {
+async function serve (config: string, base: string, stdout: 'inherit' | number = 'inherit'): Promise<{ child: ChildProcess, seconds: number }> {
   const started = Date.now()
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { stdio: 'inherit' })
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { stdio: ['ignore', stdout, 'inherit'] })
   await waitForHttp(`${base}/versions/0/`, 1800)
   return { child, seconds: (Date.now() - started) / 1000 }
 }
@@ -137,14 +139,7 @@ try {
   }
   const zstdPart = await load('catalog part, Accept-Encoding: zstd', `${sBase}/bench/catalog/1/catalog.base.C`, { ...opts, headers: { 'Accept-Encoding': 'zstd' } })
 
-  const searches: Array<[string, string]> = [
-    ['one term', `${sBase}/bench/search/1/False_2_None_None_component-42`],
-    ['field query', `${sBase}/bench/search/1/False_2_None_None_%3Afile%3Abasename%3Af7`],
-    ['glob, packages', `${sBase}/bench/search/1/False_1_None_None_component-1%2A`],
-    ['two terms AND', `${sBase}/bench/search/1/False_1_None_None_synthetic%20AND%20component-42`]
-  ]
-  const searchRows: LoadResult[] = []
-  for (const [name, url] of searches) searchRows.push(await load(name, url, opts))
+  const searchRows = await searchBench(sBase, S_SHAPES, SECONDS)
   // --- Through Varnish: deploy/varnish/ips-depot.vcl in front of the same depot ---
   const varnishRows: Array<{ direct: LoadResult, cached: LoadResult, reachedDepot: number }> = []
   if (VARNISHD !== undefined) {
@@ -166,6 +161,13 @@ try {
 
   const sRss = rssMiB(sDepot.child)
   await stop(sDepot.child)
+  // The shipped configuration logs every request at info: the same depot again, its access log written to a file.
+  const sInfoConfig = path.join(work, 'S-info.toml')
+  fs.writeFileSync(sInfoConfig, fs.readFileSync(path.join(work, 'S.toml'), 'utf8').replace('level = "warn"', 'level = "info"'))
+  const infoDepot = await serve(sInfoConfig, sBase, fs.openSync(path.join(work, 'access.log'), 'w'))
+  const attrsAtInfo = await load('catalog.attrs, access log at info', `${sBase}/bench/catalog/1/catalog.attrs`, opts)
+  await stop(infoDepot.child)
+  const accessLines = fs.readFileSync(path.join(work, 'access.log'), 'utf8').split('\n').filter(l => l.includes('"url":"/bench/catalog/1/catalog.attrs"')).length
   const recoveryRows: RecoveryResult[] = []
   if (!SKIP_RECOVERY) recoveryRows.push(await recoveryBench(ROOT, { dataDir: path.join(work, 'data-S'), seed: path.join(work, 'repo-S'), port: await freePort(), versions: s.versions }))
 
@@ -197,6 +199,9 @@ try {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(r => `| ${r.depot.name} | ${r.bytes} | ${fmt(r.depot.reqs)} | ${fmt(r.depot.mbs, 1)} | ${fmt(r.depot.p50, 2)} | ${fmt(r.depot.p99, 2)} | ${fmt(r.ceiling.reqs)} | ${fmt(r.depot.reqs / r.ceiling.reqs * 100)}% | ${r.nginx ? fmt(r.nginx.reqs) : '–'} | ${r.nginx ? fmt(r.nginx.mbs, 1) : '–'} | ${r.nginx ? `${fmt(r.depot.reqs / r.nginx.reqs * 100)}%` : '–'} | ${r.depot.errors} |`),
     `| ${zstdPart.name} | – | ${fmt(zstdPart.reqs)} | ${fmt(zstdPart.mbs, 1)} | ${fmt(zstdPart.p50, 2)} | ${fmt(zstdPart.p99, 2)} | – | – | – | – | – | ${zstdPart.errors} |`,
+    `| ${attrsAtInfo.name} | ${rows[0]!.bytes} | ${fmt(attrsAtInfo.reqs)} | ${fmt(attrsAtInfo.mbs, 1)} | ${fmt(attrsAtInfo.p50, 2)} | ${fmt(attrsAtInfo.p99, 2)} | ${fmt(rows[0]!.ceiling.reqs)} | ${fmt(attrsAtInfo.reqs / rows[0]!.ceiling.reqs * 100)}% | – | – | – | ${attrsAtInfo.errors} |`,
+    '',
+    `The rows above run with \`[log] level = "warn"\`. The last row restarts the same depot at \`info\`, the shipped setting, which writes an access-log line per request (asynchronously, to a file here): ${accessLines} lines for its ${fmt(attrsAtInfo.reqs * SECONDS)} requests. Its ceiling ratio is against the first row's Fastify run.`,
     '',
     `Depot RSS after the read-path and search runs: ${sRss.toFixed(0)} MiB.`,
     '',
@@ -214,11 +219,11 @@ try {
           ...varnishRows.map(r => `| ${r.cached.name} | ${fmt(r.direct.reqs)} | ${fmt(r.cached.reqs)} | ${fmt(r.cached.reqs / r.direct.reqs * 100)}% | ${fmt(r.cached.p50, 2)} | ${fmt(r.cached.p99, 2)} | ${r.reachedDepot} | ${r.cached.errors} |`)
         ]),
     '',
-    '## Search (corpus S, in the search worker)',
+    '## Search (corpus S, in the search workers)',
     '',
-    '| query | req/s | p50 ms | p99 ms | errors |',
-    '|---|---:|---:|---:|---:|',
-    ...searchRows.map(r => `| ${r.name} | ${fmt(r.reqs)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`),
+    `Each query for ${SECONDS} s at 1 connection, then at 100 (wrk); "results" counts the result lines. The index: postings of a term dictionary (schema/014).`,
+    '',
+    ...searchTable(searchRows),
     ''
   )
 
@@ -254,7 +259,9 @@ try {
     const pages = webPages(lBase, lm.stem)
     const pageRows: Array<[number, LoadResult, LoadResult]> = []
     for (const [name, url] of pages) pageRows.push([await renderMs(url), await load(name, url, { connections: 1, seconds: SECONDS }), await load(name, url, { connections: 20, seconds: SECONDS })])
+    const lSearchRows = await searchBench(lBase, L_SHAPES, SECONDS)
     const lRssAfter = rssMiB(lDepot.child)
+    const lDatabaseMiB = fs.statSync(path.join(lData, 'depot.sqlite')).size / 1048576
     await stop(lDepot.child)
     publishRows.push(await publishBench(ROOT, { dataDir: lData, seed: path.join(work, 'repo-L'), port: await freePort(), versions: l.versions }))
     if (!SKIP_RECOVERY) recoveryRows.push(await recoveryBench(ROOT, { dataDir: lData, seed: path.join(work, 'repo-L'), port: await freePort(), versions: l.versions }))
@@ -262,6 +269,7 @@ try {
       `## Scale (corpus L: ${l.stems} stems, ${l.versions} versions, metadata only; generated in ${lGen.toFixed(0)} s)`,
       '',
       `- Import through \`ips-depot serve\` (seed repository: every manifest checked against its signature, parsed and indexed for search): ${lImport.toFixed(0)} s.`,
+      `- Database after the import and the catalog rebuild: ${lDatabaseMiB.toFixed(0)} MiB (depot.sqlite).`,
       `- \`ips-depot rebuild --catalog\` (all catalog parts regenerated from SQLite): ${rebuildSeconds.toFixed(1)} s.`,
       `- First download of the largest part after a start (catalog.dependency.C, identity, received whole by fetch; parts are built from their stem fragments before the depot listens): ${firstSeconds.toFixed(2)} s.`,
       `- Full catalog (every part): ${(sizes.raw / 1048576).toFixed(1)} MiB raw, ${(sizes.zstd / 1048576).toFixed(1)} MiB with zstd (${(sizes.zstd / sizes.raw * 100).toFixed(1)}%), ${(sizes.gzip / 1048576).toFixed(1)} MiB with gzip (${(sizes.gzip / sizes.raw * 100).toFixed(1)}%).`,
@@ -272,6 +280,10 @@ try {
       '| target | req/s | MB/s | p50 ms | p99 ms | errors |',
       '|---|---:|---:|---:|---:|---:|',
       ...lRows.map(r => `| ${r.name} | ${fmt(r.reqs)} | ${fmt(r.mbs, 1)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`),
+      '',
+      'Search at L, as on S:',
+      '',
+      ...searchTable(lSearchRows),
       '',
       'Web pages at L (paged in SQL). A page is rendered once per change of the repository and then served from memory: "render" is the median of 20 requests for URLs not seen before (each with a different ignored parameter), timed by the client; the load runs repeat one URL (no `If-None-Match`, so no 304):',
       '',

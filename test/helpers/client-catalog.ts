@@ -109,9 +109,15 @@ export function refreshIncrementally (old: FetchedCatalog, neu: FetchedCatalog, 
   return { parts, logs }
 }
 
+/** A catalog's format, from its catalog.attrs: utf8 files carry _FEATURE and unescaped text in their signed data. */
+export function formatOf (attrs: Obj): 'legacy' | 'utf8' {
+  return Array.isArray(attrs._FEATURE) && attrs._FEATURE.includes('ooce:utf8') ? 'utf8' : 'legacy'
+}
+
 /** The signature a part would have with this content, as catalog.attrs lists it. */
-export function partSignature (publisher: string, part: Part): string {
-  return sha1(canonicalJson(Object.keys(part).length === 0 ? {} : { [publisher]: part }) + '\n')
+export function partSignature (publisher: string, part: Part, format: 'legacy' | 'utf8' = 'legacy'): string {
+  const data: Obj = Object.keys(part).length === 0 ? {} : { [publisher]: part }
+  return sha1(canonicalJson(format === 'utf8' ? { ...data, _FEATURE: ['ooce:utf8'] } : data, format === 'legacy') + '\n')
 }
 
 /**

@@ -10,7 +10,7 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { fmriUrlPath, parseFmri } from '../../src/ips/fmri.js'
 import { formatVersion } from '../../src/ips/version.js'
-import { applyUpdates, fetchCatalog, partOf, partSignature, type Part } from '../helpers/client-catalog.js'
+import { applyUpdates, fetchCatalog, formatOf, partOf, partSignature, type Part } from '../helpers/client-catalog.js'
 import { GOLDEN } from '../helpers/depot.js'
 import { exchanges } from '../helpers/golden.js'
 import { startPublishingDepot } from '../helpers/publishing-depot.js'
@@ -62,7 +62,7 @@ t.test('pkgsend publish (upload mode)', async t => {
   // A client that had the empty catalog applies the update logs and must land on the new parts exactly.
   const parts = new Map<string, Part>()
   applyUpdates(parts, [...after.files.keys()].filter(n => /^update\..*\.C$/.test(n)).sort().map(n => after.files.get(n)!), 'test', new Map())
-  for (const [name, part] of parts) t.equal(partSignature('test', part), (after.attrs.parts as Record<string, { 'signature-sha-1': string }>)[name]!['signature-sha-1'], `${name} replays from the update log`)
+  for (const [name, part] of parts) t.equal(partSignature('test', part, formatOf(after.attrs)), (after.attrs.parts as Record<string, { 'signature-sha-1': string }>)[name]!['signature-sha-1'], `${name} replays from the update log`)
   for (const [name, stamp] of Object.entries(after.attrs.parts as Record<string, { 'last-modified': string }>)) {
     t.ok(Object.values(after.attrs.updates as Record<string, { 'last-modified': string }>).some(u => u['last-modified'] >= stamp['last-modified']), `${name} last-modified is an op-time of the logs`)
   }
@@ -138,5 +138,5 @@ t.test('pkgsign: append/0 adds a signature; the catalog logs remove + add', asyn
   t.same(ops.slice(-3), ['add', 'remove', 'add'], 'published, then replaced')
   const parts = new Map<string, Part>()
   applyUpdates(parts, logs.sort().map(n => cat.files.get(n)!), 'test', new Map())
-  for (const [name, part] of parts) t.equal(partSignature('test', part), (cat.attrs.parts as Record<string, { 'signature-sha-1': string }>)[name]!['signature-sha-1'], `${name} replays`)
+  for (const [name, part] of parts) t.equal(partSignature('test', part, formatOf(cat.attrs)), (cat.attrs.parts as Record<string, { 'signature-sha-1': string }>)[name]!['signature-sha-1'], `${name} replays`)
 })
