@@ -19,8 +19,8 @@ class IndexWriter {
   private readonly addTerm
   private readonly fieldId
   private readonly addField
-  private readonly addPostings
-  private readonly addLines
+  private readonly addPosting
+  private readonly addLine
   private terms = new Map<string, number>()
   private fields = new Map<string, number>()
 
@@ -29,12 +29,8 @@ class IndexWriter {
     this.addTerm = db.prepare('INSERT INTO search_term (token, lower) VALUES (?, ?)')
     this.fieldId = db.prepare('SELECT id FROM search_field WHERE action_type = ? AND key = ?').pluck()
     this.addField = db.prepare('INSERT INTO search_field (action_type, key) VALUES (?, ?)')
-    // A package's postings and lines go in as one statement each (a JSON array), not one statement per row: an import of
-    // 229k versions writes 7.5M postings.
-    this.addPostings = db.prepare(`INSERT OR IGNORE INTO search_posting (term_id, package_id, seq, field_id)
-      SELECT j.value ->> 0, ?, j.value ->> 1, j.value ->> 2 FROM json_each(?) j`)
-    this.addLines = db.prepare(`INSERT INTO search_line (package_id, seq, start, length, line)
-      SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 FROM json_each(?) j`)
+    this.addPosting = db.prepare('INSERT OR IGNORE INTO search_posting (term_id, package_id, seq, field_id) VALUES (?, ?, ?, ?)')
+    this.addLine = db.prepare('INSERT INTO search_line (package_id, seq, start, length, line) VALUES (?, ?, ?, ?, ?)')
   }
 
   forget (): void {
@@ -63,18 +59,13 @@ class IndexWriter {
 
   index (packageId: number | bigint, manifest: string): void {
     const copy = manifest.length > COPY_LINES_ABOVE
-    const postings: Array<[number, number, number]> = []
-    const lines: Array<[number, number, number, string | null]> = []
     manifestLineSpans(manifest).forEach((span, seq) => {
       const action = parseAction(span.line)
       const entries = indexEntries(action)
       if (entries.length === 0) return
-      lines.push([seq, Math.max(span.start, 0), span.length, copy || span.start < 0 ? span.line : null])
-      for (const e of entries) postings.push([this.term(e.token), seq, this.field(action.type, e.key)])
+      this.addLine.run(packageId, seq, Math.max(span.start, 0), span.length, copy || span.start < 0 ? span.line : null)
+      for (const e of entries) this.addPosting.run(this.term(e.token), packageId, seq, this.field(action.type, e.key))
     })
-    if (lines.length === 0) return
-    this.addLines.run(packageId, JSON.stringify(lines))
-    this.addPostings.run(packageId, JSON.stringify(postings))
   }
 }
 
