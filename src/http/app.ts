@@ -73,9 +73,12 @@ function requestId (req: { headers: Record<string, string | string[] | undefined
 }
 
 const logged = new WeakSet<object>()
+const LEVELS: Record<string, number> = { ...pino.levels.values, silent: Infinity }
 
 /** One log line per request, written when the response is done: never headers, never tokens. */
 function accessLine (error: Error | null, req: FastifyRequest, reply: FastifyReply, ip = req.ip): void {
+  // Below the level, no line is built at all (the bench's setting): only a 5xx is logged at error.
+  if (LEVELS[req.log.level]! > LEVELS[reply.statusCode >= 500 ? 'error' : 'info']!) return
   if (logged.has(req.raw)) return
   logged.add(req.raw)
   const line = { method: req.method, url: redactUrl(req.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip, ua: req.headers['user-agent'], ...(error ? { err: error } : {}) }

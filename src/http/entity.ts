@@ -72,6 +72,19 @@ function httpDate (d: Date): string {
   return d.toUTCString()
 }
 
+/** Last-Modified of an entity: its time formatted once, not per response (a catalog.attrs hit is mostly headers). */
+const lastModifiedCache = new Map<number, string>()
+function lastModifiedHeader (d: Date): string {
+  const t = d.getTime()
+  let value = lastModifiedCache.get(t)
+  if (value === undefined) {
+    if (lastModifiedCache.size >= 4096) lastModifiedCache.clear()
+    value = httpDate(d)
+    lastModifiedCache.set(t, value)
+  }
+  return value
+}
+
 /** Expires for a max-age: formatting a date per response showed in profiles, so once per second. */
 const expiresCache = new Map<number, { second: number, value: string }>()
 function expiresIn (maxAge: number): string {
@@ -113,7 +126,7 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
   const head = req.method === 'HEAD'
   reply.header('Cache-Control', e.cacheControl)
   if (e.maxAge !== undefined) reply.header('Expires', expiresIn(e.maxAge))
-  if (e.lastModified) reply.header('Last-Modified', httpDate(e.lastModified))
+  if (e.lastModified) reply.header('Last-Modified', lastModifiedHeader(e.lastModified))
   reply.header('Accept-Ranges', 'bytes')
   for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v)
 
