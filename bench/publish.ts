@@ -28,6 +28,8 @@ export interface PublishResult {
   readonly slowestReadDuringUpload: number
   /** The depot's highest RSS through all of the above. */
   readonly peakRssMiB: number
+  /** Bytes of one incremental client refresh after the publishes: catalog.attrs and the newest update log. */
+  readonly incrementalRefresh: { readonly zstd: number, readonly raw: number }
 }
 
 export function rssMiB (child: ChildProcess): number {
@@ -105,15 +107,36 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
       count = now
     }
     const p = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!
+    const incrementalRefresh = await incrementalRefreshBytes(`http://127.0.0.1:${o.port}`)
     const rebuild = await rebuildWhileReading(`http://127.0.0.1:${o.port}`, token)
     const upload = await uploadWhileReading(`http://127.0.0.1:${o.port}`, token)
     clearInterval(sampler)
-    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), ...rebuild, ...upload, peakRssMiB }
+    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), ...rebuild, ...upload, peakRssMiB, incrementalRefresh }
   } finally {
     depot.kill('SIGTERM')
     await new Promise(resolve => depot.once('exit', resolve))
     await issuer.close()
   }
+}
+
+/**
+ * What a client's incremental refresh transfers after these publishes:
+ * catalog.attrs and the newest hourly update log (fetched whole, as the
+ * client does), with zstd and without.
+ */
+async function incrementalRefreshBytes (base: string): Promise<{ zstd: number, raw: number }> {
+  const size = async (name: string, coding: string): Promise<number> => {
+    const res = await fetch(`${base}/bench/catalog/1/${name}`, { headers: { 'Accept-Encoding': coding } })
+    await res.arrayBuffer()
+    return Number(res.headers.get('content-length'))
+  }
+  const attrs = await (await fetch(`${base}/bench/catalog/1/catalog.attrs`)).json() as { updates: Record<string, unknown> }
+  const newest = Object.keys(attrs.updates).sort().at(-1)
+  const names = ['catalog.attrs', ...(newest === undefined ? [] : [newest])]
+  let zstd = 0
+  let raw = 0
+  for (const n of names) { zstd += await size(n, 'zstd'); raw += await size(n, 'identity') }
+  return { zstd, raw }
 }
 
 /** Starts an admin rebuild of the catalog and reads catalog.attrs until it is done: the depot must go on answering meanwhile. */

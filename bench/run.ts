@@ -87,6 +87,7 @@ async function stop (child: ChildProcess): Promise<void> {
 
 const timed = <T>(f: () => T): [T, number] => { const s = performance.now(); const r = f(); return [r, (performance.now() - s) / 1000] }
 const fmt = (n: number, digits = 0): string => Number.isFinite(n) ? n.toFixed(digits) : '–'
+const fmtMiB = (bytes: number): string => bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ips-depot-bench-'))
 const md: string[] = []
@@ -265,6 +266,7 @@ try {
     await stop(lDepot.child)
     publishRows.push(await publishBench(ROOT, { dataDir: lData, seed: path.join(work, 'repo-L'), port: await freePort(), versions: l.versions }))
     if (!SKIP_RECOVERY) recoveryRows.push(await recoveryBench(ROOT, { dataDir: lData, seed: path.join(work, 'repo-L'), port: await freePort(), versions: l.versions }))
+    const lRefresh = publishRows.at(-1)!.incrementalRefresh
     md.push(
       `## Scale (corpus L: ${l.stems} stems, ${l.versions} versions, metadata only; generated in ${lGen.toFixed(0)} s)`,
       '',
@@ -280,6 +282,13 @@ try {
       '| target | req/s | MB/s | p50 ms | p99 ms | errors |',
       '|---|---:|---:|---:|---:|---:|',
       ...lRows.map(r => `| ${r.name} | ${fmt(r.reqs)} | ${fmt(r.mbs, 1)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`),
+      '',
+      `Refresh traffic, 10 \`pkg refresh\` runs of an OmniOS client, each after some publishes into L: with the utf8 format each is incremental (catalog.attrs and the newest hourly update log, measured after the publish runs below: ${fmtMiB(lRefresh.zstd)} with zstd, ${fmtMiB(lRefresh.raw)} raw); with the legacy format every second one falls back to the whole catalog (the sizes above). Computed from those measured sizes, not by a client:`,
+      '',
+      '| catalog format | 10 refreshes, zstd | raw |',
+      '|---|---:|---:|',
+      `| utf8 (every refresh incremental) | ${fmtMiB(10 * lRefresh.zstd)} | ${fmtMiB(10 * lRefresh.raw)} |`,
+      `| legacy (5 incremental, 5 whole) | ${fmtMiB(5 * lRefresh.zstd + 5 * (sizes.zstd + lRefresh.zstd))} | ${fmtMiB(5 * lRefresh.raw + 5 * (sizes.raw + lRefresh.raw))} |`,
       '',
       'Search at L, as on S:',
       '',
