@@ -9,8 +9,10 @@
 DROP TABLE search_token;
 DROP TABLE search_action;
 
+-- AUTOINCREMENT: an id is never given to another token, so a search
+-- worker's copy of the dictionary stays true by reading only newer ids.
 CREATE TABLE search_term (
-  id    INTEGER PRIMARY KEY,
+  id    INTEGER PRIMARY KEY AUTOINCREMENT,
   token TEXT NOT NULL UNIQUE,
   lower TEXT NOT NULL
 );

@@ -68,6 +68,38 @@ function addAction (set: ActionSet, pkg: number, seq: number): void {
   lines.add(seq)
 }
 
+/**
+ * A glob without a literal prefix is matched against every token. A
+ * worker keeps the dictionary in memory for that (reading SQLite's rows
+ * was 10x slower than the matching), and brings it up to date with the
+ * ids added since: ids are never reused, and a dropped term's id has no
+ * postings left to find.
+ */
+class Dictionary {
+  readonly ids: number[] = []
+  readonly tokens: string[] = []
+  readonly lowers: string[] = []
+  private readonly newer
+
+  constructor (db: Db) { this.newer = db.prepare('SELECT id, token, lower FROM search_term WHERE id > ? ORDER BY id').raw() }
+
+  refresh (): this {
+    const last = this.ids.length === 0 ? 0 : this.ids[this.ids.length - 1]!
+    for (const [id, token, lower] of this.newer.iterate(last) as Iterable<[number, string, string]>) {
+      this.ids.push(id); this.tokens.push(token); this.lowers.push(lower)
+    }
+    return this
+  }
+}
+
+const dictionaries = new WeakMap<Db, Dictionary>()
+
+function dictionaryOf (db: Db): Dictionary {
+  let d = dictionaries.get(db)
+  if (d === undefined) { d = new Dictionary(db); dictionaries.set(db, d) }
+  return d.refresh()
+}
+
 const BATCH = 500
 /** Up to this many candidate actions, an AND looks at each one's tokens rather than at the other term's postings. */
 const FEW_ACTIONS = 2000
@@ -82,14 +114,13 @@ export class SearchEngine {
   private readonly lines = new Map<number, Map<number, string>>()
   private readonly matches = new Map<string, Set<number>>()
 
-  constructor (db: Db, private readonly publisher: string, private readonly caseSensitive: boolean, private readonly limits: SearchLimits) {
+  constructor (private readonly db: Db, private readonly publisher: string, private readonly caseSensitive: boolean, private readonly limits: SearchLimits) {
     this.deadline = Date.now() + limits.timeBudgetMs
     this.stmt = {
       exact: db.prepare(caseSensitive ? 'SELECT id, token, lower FROM search_term WHERE token = ?' : 'SELECT id, token, lower FROM search_term WHERE lower = ?').raw(),
       range: db.prepare(caseSensitive
         ? 'SELECT id, token, lower FROM search_term WHERE token >= ? AND token < ?'
         : 'SELECT id, token, lower FROM search_term WHERE lower >= ? AND lower < ?').raw(),
-      allTerms: db.prepare('SELECT id, token, lower FROM search_term').raw(),
       fields: db.prepare('SELECT id, action_type, key FROM search_field').raw(),
       postings: db.prepare('SELECT package_id, seq, field_id FROM search_posting WHERE term_id = ?').raw(),
       inPackage: db.prepare('SELECT seq, field_id FROM search_posting WHERE term_id = ? AND package_id = ?').raw(),
@@ -140,17 +171,27 @@ export class SearchEngine {
     if (known !== undefined) return known
     const pattern = this.caseSensitive ? term : term.toLowerCase()
     const test = this.tokenTest(term)
-    let rows: Iterable<[number, string, string]>
+    let rows: Iterable<[number, string, string]> | null
     if (!isGlob(term)) {
       rows = this.stmt.exact.iterate(pattern) as Iterable<[number, string, string]>
     } else {
       // The literal prefix bounds an index range; the glob itself is checked on what the range yields.
       const prefix = /^[^*?[]*/.exec(pattern)![0]
       rows = prefix === ''
-        ? this.stmt.allTerms.iterate() as Iterable<[number, string, string]>
+        ? null
         : this.stmt.range.iterate(prefix, prefix.slice(0, -1) + String.fromCodePoint(prefix.codePointAt(prefix.length - 1)! + 1)) as Iterable<[number, string, string]>
     }
     const ids = new Set<number>()
+    if (rows === null) {
+      const d = dictionaryOf(this.db)
+      this.tick(d.ids.length / 16)
+      for (let i = 0; i < d.ids.length; i++) {
+        if (!test(d.tokens[i]!, d.lowers[i]!)) continue
+        ids.add(d.ids[i]!)
+        this.terms.set(d.ids[i]!, { token: d.tokens[i]!, lower: d.lowers[i]! })
+      }
+      rows = []
+    }
     for (const [id, token, lower] of rows) {
       this.tick()
       if (!test(token, lower)) continue
