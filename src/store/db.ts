@@ -82,3 +82,17 @@ export function withBulkCache<T> (db: Db, fn: () => T, bytes = 256 * 1024 * 1024
     db.pragma(`cache_size = ${before}`)
   }
 }
+
+/**
+ * Gives free pages back to the file system when they are most of it: after
+ * an upgrade replaced a large table (schema 014's search index took a
+ * quarter of the space of the one it replaced), the file would otherwise
+ * keep its old size for good. A one-time cost at the open that upgraded.
+ */
+export function reclaimFreePages (db: Db): boolean {
+  const free = db.pragma('freelist_count', { simple: true }) as number
+  const total = db.pragma('page_count', { simple: true }) as number
+  if (free * 2 < total) return false
+  db.exec('VACUUM')
+  return true
+}

@@ -11,7 +11,7 @@ import { verifyCatalogFile } from '../ips/catalog.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../ips/version.js'
 import { CatalogWorker } from './catalog-worker.js'
 import type { RebuildOptions } from './catalog-worker-protocol.js'
-import { type Db, openDatabase } from './db.js'
+import { type Db, openDatabase, reclaimFreePages, withBulkCache } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { FilePayloads } from './payload-files.js'
 import { type PayloadBackend, PayloadStore, SHA1_NAME } from './payload-store.js'
@@ -116,10 +116,12 @@ export class Repository {
     }
   }
 
-  /** Packages stored before the search index existed get indexed once, at open. */
+  /** Packages stored before the search index existed (or before schema 014 replaced it) get indexed once, at open; the space the old index held goes back to the file system. */
   private indexUnindexedPublishers (): void {
     const stored = this.db.prepare('SELECT DISTINCT publisher FROM package').pluck().all() as string[]
-    for (const pub of stored.filter(p => !isIndexed(this.db, p))) this.db.transaction(() => rebuildSearchIndex(this.db, pub))()
+    const unindexed = stored.filter(p => !isIndexed(this.db, p))
+    for (const pub of unindexed) withBulkCache(this.db, this.db.transaction(() => rebuildSearchIndex(this.db, pub)))
+    if (unindexed.length > 0) reclaimFreePages(this.db)
   }
 
   close (): void {
