@@ -9,12 +9,8 @@ export interface SearchShape { readonly name: string, readonly returns: 1 | 2, r
 
 export interface SearchRow { readonly shape: SearchShape, readonly results: number, readonly one: LoadResult, readonly hundred: LoadResult }
 
-/** The shapes on corpus S (files: basenames f0..f99 under per-stem directories). */
-export const S_SHAPES: readonly SearchShape[] = [
-  { name: 'one term', returns: 2, query: 'component-42' },
-  { name: 'file basename (every stem has an f7)', returns: 2, query: 'f7' },
-  { name: 'field: file basename', returns: 2, query: ':file:basename:f7' },
-  { name: 'field: file path', returns: 2, query: ':file:path:/usr/library_s3_component-36/f7' },
+/** Shapes both corpora answer (every version has a summary naming its component, "synthetic", and an em dash). */
+const COMMON: readonly SearchShape[] = [
   { name: 'field: summary', returns: 2, query: ':set:pkg.summary:component-42' },
   { name: 'glob, actions', returns: 2, query: 'component-42*' },
   { name: 'glob, packages', returns: 1, query: 'component-1*' },
@@ -23,17 +19,23 @@ export const S_SHAPES: readonly SearchShape[] = [
   { name: 'phrase', returns: 2, query: "'component-42 —'" }
 ]
 
-/** The shapes on corpus L (metadata only: set, dir and depend actions). */
+const ONE_TERM: SearchShape = { name: 'one term', returns: 2, query: 'component-42' }
+
+/** Corpus S also has files: basenames f0..f99 under a directory per stem. */
+export const S_SHAPES: readonly SearchShape[] = [
+  ONE_TERM,
+  { name: 'file basename (every stem has an f7)', returns: 2, query: 'f7' },
+  { name: 'field: file basename', returns: 2, query: ':file:basename:f7' },
+  { name: 'field: file path', returns: 2, query: ':file:path:/usr/library_s3_component-36/f7' },
+  ...COMMON
+]
+
+/** Corpus L is metadata only: set, dir and depend actions. */
 export const L_SHAPES: readonly SearchShape[] = [
-  { name: 'one term', returns: 2, query: 'component-42' },
+  ONE_TERM,
   { name: 'dir basename', returns: 2, query: 'library_l3_component-36' },
-  { name: 'field: summary', returns: 2, query: ':set:pkg.summary:component-42' },
   { name: 'field: depend', returns: 1, query: ':depend:require:library/l3/component-36' },
-  { name: 'glob, actions', returns: 2, query: 'component-42*' },
-  { name: 'glob, packages', returns: 1, query: 'component-1*' },
-  { name: 'AND (a word of every package AND a rare one)', returns: 1, query: 'synthetic AND component-42' },
-  { name: 'OR', returns: 1, query: 'component-42 OR component-43' },
-  { name: 'phrase', returns: 2, query: "'component-42 —'" }
+  ...COMMON
 ]
 
 const url = (base: string, s: SearchShape): string => `${base}/bench/search/1/False_${s.returns}_None_None_${encodeURIComponent(s.query)}`
