@@ -68,22 +68,6 @@ function migrate (db: Db): void {
 }
 
 /**
- * Runs a bulk write (an import, a rebuild) with a page cache of `bytes`
- * instead of SQLite's 2 MB: the search postings go in in term order, not
- * insertion order, and with a small cache nearly every insert reads a
- * B-tree page back from disk. The cache is given back afterwards.
- */
-export function withBulkCache<T> (db: Db, fn: () => T, bytes = 256 * 1024 * 1024): T {
-  const before = db.pragma('cache_size', { simple: true }) as number
-  db.pragma(`cache_size = ${-Math.floor(bytes / 1024)}`)
-  try {
-    return fn()
-  } finally {
-    db.pragma(`cache_size = ${before}`)
-  }
-}
-
-/**
  * Gives free pages back to the file system when they are most of it: after
  * an upgrade replaced a large table (schema 014's search index took a
  * quarter of the space of the one it replaced), the file would otherwise

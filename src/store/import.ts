@@ -16,7 +16,6 @@ import { parseVersion } from '../ips/version.js'
 import { isValidPublisher } from '../ips/fmri.js'
 import { regenerateCatalog } from './catalog-writer.js'
 import { indexPackages } from './search-index.js'
-import { withBulkCache } from './db.js'
 import { recordPackagePayloads } from './payload-references.js'
 import { digestGzipFile, type PayloadDigests } from './payload-digests.js'
 import { SHA1_NAME } from './payload-store.js'
@@ -183,7 +182,7 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
   progress('catalog', 0, 1)
   const repository = readPublisherRepository(dir, publisher)
   const db = repo.db
-  withBulkCache(db, db.transaction(() => {
+  db.transaction(() => {
     if (existing) {
       db.prepare('DELETE FROM package WHERE publisher = ?').run(publisher)
       db.prepare('DELETE FROM publisher WHERE name = ?').run(publisher)
@@ -238,7 +237,7 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
       const expected = name === 'catalog.attrs' ? src.attrsSignature : src.files.get(name)?.signature
       if (signature !== expected) throw new ImportError(`publisher ${publisher}: the regenerated ${name} differs from the source (signature ${signature}, source ${String(expected)}); nothing was imported`)
     }
-  }))
+  })()
   repo.noteWrite()
   progress('catalog', 1, 1)
   return { name: publisher, packages: packages.length, payloads: payloads.length, unchanged: false }

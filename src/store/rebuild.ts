@@ -17,14 +17,13 @@ import { addToCatalog, pendingPackages } from './publish.js'
 import type { Repository } from './repository.js'
 import type { RebuildOptions } from './catalog-worker-protocol.js'
 import { rebuildSearchIndex } from './search-index.js'
-import { withBulkCache } from './db.js'
 
 
 export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
   const names = opts.publisher ? [opts.publisher] : repo.publisherNames()
   for (const name of names) {
     if (!repo.hasPublisher(name)) throw new NotFoundError(`Unknown publisher: ${name}`)
-    withBulkCache(repo.db, repo.db.transaction(() => {
+    repo.db.transaction(() => {
       const converted = opts.catalogFormat !== undefined && convertCatalog(repo, name, opts.catalogFormat)
       if (opts.catalog || converted) {
         // Packages closed with X-IPkg-Add-To-Catalog: 0 (pkgrecv) join the catalog now, at one op-time.
@@ -32,7 +31,7 @@ export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
         if (opts.refresh !== true || converted) regenerateCatalog(repo.db, name)
       }
       if (opts.index && opts.refresh !== true) rebuildSearchIndex(repo.db, name)
-    }))
+    })()
     repo.noteWrite()
   }
   return names

@@ -11,7 +11,7 @@ import { verifyCatalogFile } from '../ips/catalog.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../ips/version.js'
 import { CatalogWorker } from './catalog-worker.js'
 import type { RebuildOptions } from './catalog-worker-protocol.js'
-import { type Db, openDatabase, reclaimFreePages, withBulkCache } from './db.js'
+import { type Db, openDatabase, reclaimFreePages } from './db.js'
 import type { PayloadDigests } from './payload-digests.js'
 import { FilePayloads } from './payload-files.js'
 import { type PayloadBackend, PayloadStore, SHA1_NAME } from './payload-store.js'
@@ -120,7 +120,7 @@ export class Repository {
   private indexUnindexedPublishers (): void {
     const stored = this.db.prepare('SELECT DISTINCT publisher FROM package').pluck().all() as string[]
     const unindexed = stored.filter(p => !isIndexed(this.db, p))
-    for (const pub of unindexed) withBulkCache(this.db, this.db.transaction(() => rebuildSearchIndex(this.db, pub)))
+    for (const pub of unindexed) this.db.transaction(() => rebuildSearchIndex(this.db, pub))()
     if (unindexed.length > 0) reclaimFreePages(this.db)
   }
 
