@@ -32,10 +32,10 @@ function mb (text: string): number {
   return Number(m[1]) * ({ B: 1 / 1048576, KB: 1 / 1024, MB: 1, GB: 1024 } as Record<string, number>)[m[2]!]!
 }
 
-export async function load (name: string, url: string, opts: { headers?: Record<string, string>, connections: number, seconds: number }): Promise<LoadResult> {
+export async function load (name: string, url: string, opts: { headers?: Record<string, string>, connections: number, seconds: number, timeoutSeconds?: number }): Promise<LoadResult> {
   const headers = opts.headers ?? {}
   if (WRK !== undefined) {
-    const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url]
+    const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', ...(opts.timeoutSeconds === undefined ? [] : ['--timeout', `${opts.timeoutSeconds}s`]), ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url]
     const { stdout } = await promisify(execFile)(WRK, args, { maxBuffer: 1 << 20 })
     const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? 0)
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)

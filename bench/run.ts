@@ -25,7 +25,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateCorpus } from './corpus.js'
 import { load, LOAD_TOOL, type LoadResult } from './load.js'
-import { L_SHAPES, S_SHAPES, searchBench, searchTable } from './search.js'
+import { CLIENT_TIMEOUT_SECONDS, L_SHAPES, S_SHAPES, searchBench, searchTable } from './search.js'
 import { NGINX, startPayloadNginx } from './nginx.js'
 import { freePort } from '../test/helpers/nginx.js'
 import { startVarnish, VARNISHD } from '../test/helpers/varnish.js'
@@ -222,7 +222,7 @@ try {
     '',
     '## Search (corpus S, in the search workers)',
     '',
-    `Each query for ${SECONDS} s at 1 connection, then at 100 (wrk); "results" counts the result lines. The index: postings of a term dictionary (schema/014).`,
+    `Each query for ${SECONDS} s at 1 connection, then at 100 (wrk, waiting up to ${CLIENT_TIMEOUT_SECONDS} s for a response, as the pkg client does; "errors" are non-2xx answers and responses that took longer); "results" counts the result lines. The index: postings of a term dictionary (schema/014).`,
     '',
     ...searchTable(searchRows),
     ''

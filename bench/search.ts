@@ -38,6 +38,9 @@ export const L_SHAPES: readonly SearchShape[] = [
   ...COMMON
 ]
 
+/** wrk gives up on a response after 2 s unless told; the pkg client waits 30 s (PKG_CLIENT_LOWSPEED_TIMEOUT). */
+export const CLIENT_TIMEOUT_SECONDS = 30
+
 const url = (base: string, s: SearchShape): string => `${base}/bench/search/1/False_${s.returns}_None_None_${encodeURIComponent(s.query)}`
 
 export async function searchBench (base: string, shapes: readonly SearchShape[], seconds: number): Promise<SearchRow[]> {
@@ -50,8 +53,8 @@ export async function searchBench (base: string, shapes: readonly SearchShape[],
     rows.push({
       shape,
       results,
-      one: await load(shape.name, url(base, shape), { connections: 1, seconds }),
-      hundred: await load(shape.name, url(base, shape), { connections: 100, seconds })
+      one: await load(shape.name, url(base, shape), { connections: 1, seconds, timeoutSeconds: CLIENT_TIMEOUT_SECONDS }),
+      hundred: await load(shape.name, url(base, shape), { connections: 100, seconds, timeoutSeconds: CLIENT_TIMEOUT_SECONDS })
     })
     console.log(`search ${shape.query}: ${results} results, p50 ${rows.at(-1)!.one.p50} ms at 1 connection, ${rows.at(-1)!.hundred.reqs} req/s at 100`)
   }

@@ -399,9 +399,11 @@ export class SearchEngine {
     const full = words.join(' ')
     const compare = this.caseSensitive ? full : full.toLowerCase()
     const first = words.length > 1 && !words[0]!.endsWith('*') ? words[0] + '*' : words[0]!
-    const base = this.labelled(restriction === null ? this.termSearch(first, f) : this.restrictTerm(first, f, restriction))
-    return base
-      .filter(h => { const line = this.line(h); return (this.caseSensitive ? line : line.toLowerCase()).includes(compare) })
+    const hits = restriction === null ? this.termSearch(first, f) : this.restrictTerm(first, f, restriction)
+    this.readLines(hits)
+    // The line test first: only the hits that pass it are parsed to be labelled.
+    const inLine = hits.filter(h => { const line = this.line(h); return (this.caseSensitive ? line : line.toLowerCase()).includes(compare) })
+    return this.labelled(inLine)
       .map(h => {
         const label = h.label!
         const keep = this.field(h.field).actionType !== 'set' || label.includes(compare) || (!this.caseSensitive && label.toLowerCase().includes(compare))
