@@ -343,15 +343,20 @@ export class SearchEngine {
     return false
   }
 
-  /** The left side's hits whose action also has a token matching the term (pkg5's _restricted_search_internal). */
-  private restrictTerm (term: string, f: Fields, hits: readonly Hit[]): Hit[] {
+  /** The hits a restricting term's fields allow: its action type, key and package pattern apply to the left side's hits. */
+  private meetingFields (f: Fields, hits: readonly Hit[]): Hit[] {
     const matcher = this.pkgMatcher(f)
-    const candidates = hits.filter(h => {
+    return hits.filter(h => {
       const field = this.field(h.field)
       if (f.actionType !== null && field.actionType !== f.actionType) return false
       if (f.key !== null && field.key !== f.key) return false
       return matcher === null || matcher(this.pkg(h.pkg)!)
     })
+  }
+
+  /** The left side's hits whose action also has a token matching the term (pkg5's _restricted_search_internal). */
+  private restrictTerm (term: string, f: Fields, hits: readonly Hit[]): Hit[] {
+    const candidates = this.meetingFields(f, hits)
     if (candidates.length === 0) return []
     const actions: ActionSet = new Map()
     for (const h of candidates) addAction(actions, h.pkg, h.seq)
@@ -418,7 +423,8 @@ export class SearchEngine {
       const r = this.termIds(right.term)
       const rare = this.estimate(r, 4096)
       if (rare < 4096 && this.estimate(l, rare * 4 + 1) > rare * 4) {
-        return this.restrictTerm(right.term, right.fields, this.termSearch(left.term, left.fields, this.actionsOf(r)))
+        // Found within the right term's actions, every hit carries it: only its fields are left to apply.
+        return this.meetingFields(right.fields, this.termSearch(left.term, left.fields, this.actionsOf(r)))
       }
     }
     return this.actions(right, this.actions(left, restriction))

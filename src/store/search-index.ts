@@ -86,12 +86,7 @@ function writerOf (db: Db): IndexWriter {
 
 /** Indexes one package's manifest. Call inside the transaction that stores the package. */
 export function indexPackage (db: Db, packageId: number | bigint, manifest: string): void {
-  const w = writerOf(db)
-  try {
-    w.index(packageId, manifest)
-  } finally {
-    w.forget()
-  }
+  indexPackages(db, [{ id: packageId, manifest }])
 }
 
 /**
@@ -107,23 +102,22 @@ export function indexPackages (db: Db, packages: Iterable<{ id: number | bigint,
   }
 }
 
+/** A publisher's stored manifests, read 2,000 at a time: a statement cannot write while another iterates, and a large publisher's manifests need not all be in memory at once. */
+function * storedManifests (db: Db, publisher: string): Generator<{ id: number, manifest: string }> {
+  const batch = db.prepare('SELECT id, manifest FROM package WHERE publisher = ? AND id > ? ORDER BY id LIMIT 2000').raw()
+  for (let after = 0; ;) {
+    const rows = batch.all(publisher, after) as Array<[number, Buffer]>
+    if (rows.length === 0) return
+    for (const [id, manifest] of rows) yield { id, manifest: manifest.toString('utf8') }
+    after = rows[rows.length - 1]![0]
+  }
+}
+
 /** Rebuilds the whole index of a publisher from its stored manifests, and drops terms no package uses any more. */
 export function rebuildSearchIndex (db: Db, publisher: string): void {
   db.prepare('DELETE FROM search_posting WHERE package_id IN (SELECT id FROM package WHERE publisher = ?)').run(publisher)
   db.prepare('DELETE FROM search_line WHERE package_id IN (SELECT id FROM package WHERE publisher = ?)').run(publisher)
-  // In batches: a statement cannot write while another iterates, and a large publisher's manifests need not all be in memory at once.
-  const batch = db.prepare('SELECT id, manifest FROM package WHERE publisher = ? AND id > ? ORDER BY id LIMIT 2000').raw()
-  const w = writerOf(db)
-  try {
-    for (let after = 0; ;) {
-      const rows = batch.all(publisher, after) as Array<[number, Buffer]>
-      if (rows.length === 0) break
-      for (const [id, manifest] of rows) w.index(id, manifest.toString('utf8'))
-      after = rows[rows.length - 1]![0]
-    }
-  } finally {
-    w.forget()
-  }
+  indexPackages(db, storedManifests(db, publisher))
   db.prepare('DELETE FROM search_term WHERE NOT EXISTS (SELECT 1 FROM search_posting p WHERE p.term_id = search_term.id)').run()
 }
 
