@@ -6,16 +6,25 @@
  *
  * zstd at level 19 runs at ~1 MB/s on catalog JSON: a 100 MB part would
  * hold the event loop for over a minute. So the level falls with the size,
- * and bodies over SYNC_LIMIT are compressed without holding the event loop
- * (gzip on libuv's pool, zstd a slice at a time); concurrent requests for
+ * and bodies over SYNC_LIMIT are compressed a slice at a time without
+ * holding the event loop; concurrent requests for
  * one representation share one compression.
  */
-import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { CompressStream, compress as zstdCompress } from 'zstd-napi'
 import type { ByteLru } from '../lru.js'
 
 export type Coding = 'zstd' | 'gzip' | 'identity'
+
+/** A body in memory: one buffer, or chunks in order. */
+export type Body = Buffer | readonly Buffer[]
+
+export function bodySize (body: Body): number {
+  if (Buffer.isBuffer(body)) return body.length
+  let size = 0
+  for (const chunk of body) size += chunk.length
+  return size
+}
 
 const SYNC_LIMIT = 1 << 20
 
@@ -46,16 +55,23 @@ export function zstdLevel (size: number): number {
 
 const gzipLevel = (size: number): number => size <= 65536 ? 9 : 6
 
-const gzipAsync = promisify(zlib.gzip)
+/** The body in slices of at most SYNC_LIMIT bytes. */
+function * slices (body: Body): Generator<Buffer> {
+  for (const chunk of Buffer.isBuffer(body) ? [body] : body) {
+    for (let at = 0; at < chunk.length; at += SYNC_LIMIT) yield chunk.subarray(at, at + SYNC_LIMIT)
+  }
+}
 
-/** Chunk by chunk, yielding to the event loop between chunks (~7 ms of work each at level 9). */
-async function zstdInSlices (body: Buffer, level: number): Promise<Buffer> {
+/**
+ * Slice by slice, yielding to the event loop between slices (~7 ms of
+ * zstd work each at level 9; gzip runs on libuv's pool meanwhile).
+ */
+async function inSlices (stream: NodeJS.ReadWriteStream, body: Body): Promise<Buffer> {
   const out: Buffer[] = []
-  const stream = new CompressStream({ compressionLevel: level })
   stream.on('data', (chunk: Buffer) => out.push(chunk))
   const ended = new Promise<void>((resolve, reject) => { stream.on('end', resolve); stream.on('error', reject) })
-  for (let at = 0; at < body.length; at += SYNC_LIMIT) {
-    stream.write(body.subarray(at, at + SYNC_LIMIT))
+  for (const slice of slices(body)) {
+    stream.write(slice)
     await new Promise(resolve => setImmediate(resolve))
   }
   stream.end()
@@ -71,20 +87,23 @@ export class Encoder {
   constructor (readonly cache: ByteLru<Buffer>) {}
 
   /** The body in that coding; cached under `key` when there is one. */
-  async encode (key: string | undefined, body: Buffer, coding: Exclude<Coding, 'identity'>): Promise<Buffer> {
+  async encode (key: string | undefined, body: Body, coding: Exclude<Coding, 'identity'>): Promise<Buffer> {
     const cacheKey = key === undefined ? undefined : `${key}:${coding}`
     const hit = cacheKey === undefined ? undefined : this.cache.get(cacheKey)
     if (hit) return hit
-    if (body.length <= SYNC_LIMIT) {
+    const size = bodySize(body)
+    if (size <= SYNC_LIMIT) {
       this.compressions++
-      const out = coding === 'zstd' ? zstdCompress(body, { compressionLevel: zstdLevel(body.length) }) : zlib.gzipSync(body, { level: gzipLevel(body.length) })
+      const whole = Buffer.isBuffer(body) ? body : Buffer.concat(body)
+      const out = coding === 'zstd' ? zstdCompress(whole, { compressionLevel: zstdLevel(size) }) : zlib.gzipSync(whole, { level: gzipLevel(size) })
       if (cacheKey !== undefined) this.cache.set(cacheKey, out)
       return out
     }
     const shared = cacheKey === undefined ? undefined : this.pending.get(cacheKey)
     if (shared) return shared
     this.compressions++
-    const work = (coding === 'zstd' ? zstdInSlices(body, zstdLevel(body.length)) : gzipAsync(body, { level: gzipLevel(body.length) }))
+    const stream = coding === 'zstd' ? new CompressStream({ compressionLevel: zstdLevel(size) }) : zlib.createGzip({ level: gzipLevel(size) })
+    const work = inSlices(stream, body)
       .then(out => { if (cacheKey !== undefined) this.cache.set(cacheKey, out); return out })
       .finally(() => { if (cacheKey !== undefined) this.pending.delete(cacheKey) })
     if (cacheKey !== undefined) this.pending.set(cacheKey, work)

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RangeNotSatisfiableError } from '../errors.js'
-import { type Encoder, negotiateCoding } from './compression.js'
+import { type Body, bodySize, type Encoder, negotiateCoding } from './compression.js'
 
 export interface Entity {
   readonly contentType: string
@@ -19,7 +19,8 @@ export interface Entity {
   /** Opaque validator, unquoted; a content hash where there is one. */
   readonly etag?: string
   readonly lastModified?: Date
-  readonly body?: Buffer
+  /** In memory: one buffer, or chunks to be sent in order (a paged catalog part). */
+  readonly body?: Body
   /** A body too large to hold in memory: opened (whole or a span) only when it is sent. */
   readonly stream?: { readonly size: number, open (span?: { start: number, end: number }): Promise<Readable> }
   readonly compressible?: boolean
@@ -116,13 +117,34 @@ function notModified (req: FastifyRequest, e: Entity, etag: string | undefined):
 
 const CRLF = Buffer.from('\r\n')
 
+/** Bytes `start` to `end` (inclusive) of a body, as views of it. */
+function slice (body: Body, start: number, end: number): Buffer[] {
+  if (Buffer.isBuffer(body)) return [body.subarray(start, end + 1)]
+  const out: Buffer[] = []
+  let at = 0
+  for (const chunk of body) {
+    const from = Math.max(start - at, 0)
+    const to = Math.min(end + 1 - at, chunk.length)
+    if (from < to) out.push(chunk.subarray(from, to))
+    at += chunk.length
+    if (at > end) break
+  }
+  return out
+}
+
+/** What reply.send takes for a body: a buffer, or the chunks as a stream (never copied whole). */
+function sendable (chunks: Body): Buffer | Readable {
+  if (Buffer.isBuffer(chunks)) return chunks
+  return chunks.length === 1 ? chunks[0]! : Readable.from(chunks, { objectMode: false })
+}
+
 /** The representation is elsewhere (a bucket, a CDN): 302, which every HTTP client (pkg's libcurl too) follows for a GET. */
 export async function sendRedirect (reply: FastifyReply, url: string, cacheControl: string): Promise<FastifyReply> {
   return await reply.code(302).header('Location', url).header('Cache-Control', cacheControl).send()
 }
 
 export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: Entity, encoder: Encoder): Promise<FastifyReply> {
-  const size = e.body ? e.body.length : e.stream!.size
+  const size = e.body ? bodySize(e.body) : e.stream!.size
   const head = req.method === 'HEAD'
   reply.header('Cache-Control', e.cacheControl)
   if (e.maxAge !== undefined) reply.header('Expires', expiresIn(e.maxAge))
@@ -152,7 +174,7 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
     const r = ranges[0]!
     reply.code(206).header('Content-Type', e.contentType).header('Content-Range', `bytes ${r.start}-${r.end}/${size}`)
     reply.header('Content-Length', r.end - r.start + 1)
-    return reply.send(e.body ? e.body.subarray(r.start, r.end + 1) : await e.stream!.open(r))
+    return reply.send(e.body ? sendable(slice(e.body, r.start, r.end)) : await e.stream!.open(r))
   }
   if (ranges !== null) {
     const byteRanges = ranges
@@ -164,7 +186,7 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
     async function * parts (): AsyncGenerator<Buffer> {
       for (const [i, r] of byteRanges.entries()) {
         yield heads[i]!
-        if (e.body) yield e.body.subarray(r.start, r.end + 1)
+        if (e.body) yield * slice(e.body, r.start, r.end)
         else for await (const chunk of await e.stream!.open(r)) yield chunk as Buffer
         yield CRLF
       }
@@ -182,5 +204,5 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
   }
   reply.header('Content-Length', size)
   if (head) return reply.send()
-  return reply.send(e.body ?? await e.stream!.open())
+  return reply.send(e.body ? sendable(e.body) : await e.stream!.open())
 }

@@ -1,26 +1,38 @@
 /**
- * Catalog parts as signed bytes in memory, patched stem by stem.
+ * Catalog parts as signed pages in memory, patched stem by stem.
  *
  * The rows of catalog_part_stem (one serialized fragment per stem) are the
  * stored form of a part; a part's bytes are never written back. The catalog
- * worker keeps the bytes it last built, for the catalog revision they reflect,
- * and brings them to a later revision by splicing in the fragments of the
- * stems catalog_change lists; without those changes (pruned, or a full
- * regeneration) it rebuilds the part from its fragments. Bytes live in
- * shared memory, so the worker hands them to the serving thread
- * without a copy.
+ * worker keeps the pages it last built, for the catalog revision they
+ * reflect, and brings them to a later revision by rebuilding only the pages
+ * holding the stems catalog_change lists; without those changes (pruned, or
+ * a full regeneration) it reads every fragment again, and still keeps each
+ * page whose bytes come out the same. Pages live in shared memory, so the
+ * worker hands them to the serving thread without a copy.
  */
+import { createHash, type Hash } from 'node:crypto'
 import { compareCodePoints } from '../ips/canonical-json.js'
-import { type CatalogFormat, partFrame, partSignature, signedPartTail } from '../ips/catalog.js'
+import { type CatalogFormat, type PartFrame, partFrame } from '../ips/catalog.js'
+import { type Entry, entriesOf, type Page, pageIndexOf, repage, signPages } from './catalog-pages.js'
 import type { Db } from './db.js'
 
-export interface CatalogPart {
+/** What a seal needs of a part. */
+export interface PartSummary {
   readonly name: string
   readonly signature: string
-  /** The signed file, as served. */
-  readonly bytes: Buffer
   readonly stemCount: number
   readonly versionCount: number
+}
+
+export interface CatalogPart extends PartSummary {
+  /** The signed file, as served: its chunks in order. */
+  readonly chunks: readonly Buffer[]
+  readonly size: number
+}
+
+/** Brings a part to the catalog's current revision, in the caller's transaction. */
+export interface PartSource<P extends PartSummary> {
+  advance: (publisher: string, part: string, at: CatalogRevision) => P
 }
 
 /**
@@ -40,60 +52,37 @@ interface PartState extends CatalogPart {
   readonly created: number
   readonly revision: number
   readonly format: CatalogFormat
-  readonly membersStart: number
-  readonly membersEnd: number
-  /** Stems in code-point order, with each fragment's byte length and version count. */
-  readonly stems: string[]
-  readonly lengths: number[]
-  readonly versions: number[]
+  readonly frame: PartFrame
+  readonly pages: readonly Page[]
+  readonly checkpoints: readonly Hash[]
 }
 
-function lowerBound (stems: readonly string[], stem: string): number {
-  let lo = 0
-  let hi = stems.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (compareCodePoints(stems[mid]!, stem) < 0) lo = mid + 1; else hi = mid
+/** ~750 pages for a 95 MB part: a publish allocates a page or two, a seal copies that many SHA-1 states. */
+export const PAGE_BYTES = 128 * 1024
+
+/** A new stem, or null for one the part no longer has. */
+type Change = Entry | null
+
+interface FragmentRow { stem: string, bytes: Buffer, versions: number }
+
+/** Merges a page's entries (in stem order) with changes to some of its stems (in stem order). */
+function merged (entries: readonly Entry[], changes: ReadonlyArray<[string, Change]>): Entry[] {
+  const out: Entry[] = []
+  let i = 0
+  for (const [stem, change] of changes) {
+    while (i < entries.length && compareCodePoints(entries[i]!.stem, stem) < 0) out.push(entries[i++]!)
+    if (i < entries.length && entries[i]!.stem === stem) i++
+    if (change !== null) out.push(change)
   }
-  return lo
+  while (i < entries.length) out.push(entries[i++]!)
+  return out
 }
 
-/**
- * Lays out and signs a part in one allocation: `fill` writes the
- * comma-joined fragments (membersLength bytes) after the head; the
- * signed tail has a fixed length, since a SHA-1 is always 40 digits.
- */
-function layOut (publisher: string, format: CatalogFormat, hasStems: boolean, membersLength: number, fill: (target: Buffer, at: number) => void): Pick<PartState, 'signature' | 'bytes' | 'membersStart' | 'membersEnd'> {
-  const frame = partFrame(publisher, format, hasStems)
-  const head = Buffer.from(frame.head, 'utf8')
-  const bytes = Buffer.from(new SharedArrayBuffer(head.length + membersLength + Buffer.byteLength(signedPartTail(frame, '0'.repeat(40)))))
-  head.copy(bytes, 0)
-  fill(bytes, head.length)
-  const membersEnd = head.length + membersLength
-  const signature = partSignature(frame, [bytes.subarray(head.length, membersEnd)])
-  bytes.write(signedPartTail(frame, signature), membersEnd, 'utf8')
-  return { signature, bytes, membersStart: head.length, membersEnd }
-}
-
-/** A part whose fragments are the comma-joined `runs`. */
-function sign (publisher: string, format: CatalogFormat, runs: readonly Buffer[]): Pick<PartState, 'signature' | 'bytes' | 'membersStart' | 'membersEnd'> {
-  let length = Math.max(0, runs.length - 1)
-  for (const run of runs) length += run.length
-  return layOut(publisher, format, runs.length > 0, length, (target, at) => {
-    for (const [i, run] of runs.entries()) {
-      if (i > 0) target[at++] = 0x2c
-      at += run.copy(target, at)
-    }
-  })
-}
-
-interface Splice { readonly at: number, readonly remove: 0 | 1, readonly insert?: { stem: string, length: number, versions: number } }
-
-export class CatalogParts {
-  private readonly db: Db
+export class CatalogParts implements PartSource<CatalogPart> {
   private readonly states = new Map<string, PartState>()
 
-  constructor (db: Db) { this.db = db }
+  /** `pageBytes`: how large pages grow (tests make them tiny, to cross many page boundaries). */
+  constructor (private readonly db: Db, private readonly pageBytes = PAGE_BYTES) {}
 
   /**
    * The part at the catalog's current revision, read in the caller's
@@ -111,79 +100,99 @@ export class CatalogParts {
       const stems = this.db.prepare(`SELECT DISTINCT stem FROM catalog_change WHERE publisher = ? AND name IN (?, '*') AND revision > ? AND revision <= ?`)
         .pluck().all(publisher, part, old.revision, at.revision) as Array<string | null>
       if (stems.length === 0) state = { ...old, revision: at.revision }
-      else if (!stems.includes(null)) state = this.patch(old, stems as string[], at.revision)
+      else if (!stems.includes(null)) state = this.patch(old, stems as string[], at)
     }
-    state ??= this.load(publisher, part, at)
+    // A full read still keeps the old pages that come out the same, whatever revision or life they were of.
+    state ??= this.load(publisher, part, at, old)
     this.states.set(key, state)
     return state
   }
 
-  /** The new file is the old one's unchanged runs of bytes around the changed stems' fragments; only its SHA-1 reads it all. */
-  private patch (old: PartState, changed: string[], revision: number): PartState {
-    const fragmentOf = this.db.prepare('SELECT fragment, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? AND stem = ?')
-    // Patched in place: advance() forgot the old state before calling this.
-    const { stems, lengths, versions } = old
-    const runs: Buffer[] = []
-    const splices: Splice[] = []
-    let versionCount = old.versionCount
-    let next = 0
-    let offset = old.membersStart
-    const keepUntil = (end: number): void => {
-      if (end <= next) return
-      const start = offset
-      for (let i = next; i < end; i++) offset += lengths[i]! + 1
-      runs.push(old.bytes.subarray(start, offset - 1))
-      next = end
-    }
+  /** Rebuilds only the pages whose ranges hold a changed stem. */
+  private patch (old: PartState, changed: string[], at: CatalogRevision): PartState {
+    const fragmentOf = this.db.prepare('SELECT CAST(fragment AS BLOB) AS bytes, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? AND stem = ?')
+    const byPage = new Map<number, Array<[string, Change]>>()
     for (const stem of changed.sort(compareCodePoints)) {
-      const at = lowerBound(stems, stem)
-      keepUntil(at)
-      const remove = stems[at] === stem ? 1 : 0
-      if (remove === 1) { offset += lengths[at]! + 1; next = at + 1; versionCount -= versions[at]! }
-      const row = fragmentOf.get(old.publisher, old.name, stem) as { fragment: string, versions: number } | undefined
-      if (row === undefined) {
-        splices.push({ at, remove })
-        continue
-      }
-      const fragment = Buffer.from(row.fragment, 'utf8')
-      runs.push(fragment)
-      splices.push({ at, remove, insert: { stem, length: fragment.length, versions: row.versions } })
-      versionCount += row.versions
+      const row = fragmentOf.get(old.publisher, old.name, stem) as Omit<FragmentRow, 'stem'> | undefined
+      const index = pageIndexOf(old.pages, stem)
+      const list = byPage.get(index) ?? []
+      list.push([stem, row === undefined ? null : { stem, bytes: row.bytes, versions: row.versions }])
+      byPage.set(index, list)
     }
-    keepUntil(stems.length)
-    // Last first, so earlier indices stay valid; stems inserted at one index keep their order.
-    for (const { at, remove, insert } of splices.reverse()) {
-      if (insert) {
-        stems.splice(at, remove, insert.stem); lengths.splice(at, remove, insert.length); versions.splice(at, remove, insert.versions)
-      } else if (remove === 1) {
-        stems.splice(at, 1); lengths.splice(at, 1); versions.splice(at, 1)
-      }
+    const pages: Page[] = []
+    // An empty part has no page 0, but its new stems go there all the same.
+    for (let i = 0; i < Math.max(1, old.pages.length); i++) {
+      const page = old.pages[i]
+      const changes = byPage.get(i)
+      if (changes === undefined) { if (page !== undefined) pages.push(page); continue }
+      pages.push(...repage(page, merged(page === undefined ? [] : entriesOf(page), changes), this.pageBytes))
     }
-    return { ...old, revision, stems, lengths, versions, stemCount: stems.length, versionCount, ...sign(old.publisher, old.format, runs) }
+    return this.signed(old.publisher, old.name, old.format, at, pages, old)
   }
 
-  /** Builds a part from its stored fragments, written straight into the file's buffer (no copy of the part in between). */
-  private load (publisher: string, part: string, { revision, created }: CatalogRevision): PartState {
+  /** Builds a part from every stored fragment, page by page, keeping each of `old`'s pages whose bytes come out the same. */
+  private load (publisher: string, part: string, at: CatalogRevision, old: PartState | undefined): PartState {
     const format = this.db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat | undefined
     if (format === undefined) throw new Error(`no publisher ${publisher}`)
-    const size = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(fragment AS BLOB))), 0) AS bytes FROM catalog_part_stem WHERE publisher = ? AND part = ?')
-      .get(publisher, part) as { n: number, bytes: number }
-    const stems: string[] = []
-    const lengths: number[] = []
-    const versions: number[] = []
-    let versionCount = 0
+    const oldPages = old?.pages ?? []
+    const pages: Page[] = []
+    let index = 0
+    let group: Entry[] = []
+    let groupBytes = 0
+    const flush = (reuse: boolean): void => {
+      pages.push(...repage(reuse ? oldPages[index] : undefined, group, this.pageBytes))
+      group = []
+      groupBytes = 0
+    }
     // SQLite's BINARY order on UTF-8 text is code-point order, the order of the part's keys.
-    const rows = this.db.prepare('SELECT stem, fragment, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? ORDER BY stem')
-    const laidOut = layOut(publisher, format, size.n > 0, size.bytes + Math.max(0, size.n - 1), (target, at) => {
-      for (const r of rows.iterate(publisher, part) as IterableIterator<{ stem: string, fragment: string, versions: number }>) {
-        if (stems.length > 0) target[at++] = 0x2c
-        const n = target.write(r.fragment, at, 'utf8')
-        at += n
-        stems.push(r.stem); lengths.push(n); versions.push(r.versions)
-        versionCount += r.versions
-      }
-    })
-    if (stems.length !== size.n) throw new Error(`${publisher}/${part}: fragments changed while the part was read`)
-    return { publisher, created, name: part, revision, format, stems, lengths, versions, stemCount: stems.length, versionCount, ...laidOut }
+    const rows = this.db.prepare('SELECT stem, CAST(fragment AS BLOB) AS bytes, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? ORDER BY stem')
+    for (const r of rows.iterate(publisher, part) as IterableIterator<FragmentRow>) {
+      while (index + 1 < oldPages.length && compareCodePoints(oldPages[index + 1]!.stems[0]!, r.stem) <= 0) { flush(true); index++ }
+      group.push({ stem: r.stem, bytes: r.bytes, versions: r.versions })
+      groupBytes += r.bytes.length + 1
+      // No old page is this large: lay the run out now rather than hold the whole part's fragments.
+      if (groupBytes >= 4 * this.pageBytes) flush(false)
+    }
+    flush(true)
+    return this.signed(publisher, part, format, at, pages, old)
+  }
+
+  /** The state of a part made of `pages`, signed from the last checkpoint `old` shares with it. */
+  private signed (publisher: string, name: string, format: CatalogFormat, at: CatalogRevision, pages: Page[], old: PartState | undefined): PartState {
+    const frame = partFrame(publisher, format, pages.length > 0)
+    let shared = 0
+    const sameFrame = old !== undefined && old.frame.head === frame.head && old.frame.tail === frame.tail
+    if (sameFrame) while (shared < pages.length && shared < old.pages.length && pages[shared] === old.pages[shared]) shared++
+    const signedPages = signPages(frame, pages, sameFrame ? { checkpoints: old.checkpoints, shared } : undefined)
+    let versionCount = 0
+    let stemCount = 0
+    for (const p of pages) { versionCount += p.versionCount; stemCount += p.stems.length }
+    return { publisher, name, created: at.created, revision: at.revision, format, frame, stemCount, versionCount, ...signedPages }
+  }
+}
+
+/**
+ * Signs parts straight from their stored fragments, keeping nothing: for
+ * a seal inside the transaction that regenerated them, which may yet roll
+ * back (the catalog worker builds its pages after the commit).
+ */
+export class StoredPartSigner implements PartSource<PartSummary> {
+  constructor (private readonly db: Db) {}
+
+  advance (publisher: string, part: string): PartSummary {
+    const format = this.db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat | undefined
+    if (format === undefined) throw new Error(`no publisher ${publisher}`)
+    const rows = this.db.prepare('SELECT CAST(fragment AS BLOB) AS bytes, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? ORDER BY stem')
+    const frame = partFrame(publisher, format, true)
+    const hash = createHash('sha1').update(frame.head)
+    let stemCount = 0
+    let versionCount = 0
+    for (const r of rows.iterate(publisher, part) as IterableIterator<Omit<FragmentRow, 'stem'>>) {
+      if (stemCount++ > 0) hash.update(',')
+      hash.update(r.bytes)
+      versionCount += r.versions
+    }
+    if (stemCount === 0) return { name: part, signature: signPages(partFrame(publisher, format, false), []).signature, stemCount, versionCount }
+    return { name: part, signature: hash.update(frame.tail).digest('hex'), stemCount, versionCount }
   }
 }

@@ -12,7 +12,7 @@
  */
 import type { JsonValue } from '../ips/canonical-json.js'
 import { buildCatalogAttrs, buildUpdateLog, type CatalogFormat, type FileStamp, PART_NAME, type UpdateLogEntry } from '../ips/catalog.js'
-import type { CatalogPart, CatalogParts, CatalogRevision } from './catalog-parts.js'
+import type { CatalogRevision, PartSource, PartSummary } from './catalog-parts.js'
 import type { Db } from './db.js'
 
 export interface SealedFile {
@@ -59,7 +59,7 @@ function logEntries (db: Db, publisher: string, log: string): UpdateLogEntry[] {
  * `parts` brought up to it), and the seal of the changes since the last
  * one, or null when there are none. Runs in the caller's transaction.
  */
-export function prepareSeal (db: Db, parts: CatalogParts, publisher: string): { seal: Seal | null, revision: number, parts: CatalogPart[] } {
+export function prepareSeal<P extends PartSummary> (db: Db, parts: PartSource<P>, publisher: string): { seal: Seal | null, revision: number, parts: P[] } {
   const pub = catalogRevision(db, publisher)
   if (pub === undefined) throw new Error(`no publisher ${publisher}`)
   const stamps = catalogStamps(db, publisher)
@@ -128,7 +128,7 @@ export function commitSeal (db: Db, seal: Seal): boolean {
 }
 
 /** Prepares and commits a seal in the caller's (write) transaction. */
-export function sealCatalog (db: Db, parts: CatalogParts, publisher: string): void {
+export function sealCatalog (db: Db, parts: PartSource<PartSummary>, publisher: string): void {
   const { seal } = prepareSeal(db, parts, publisher)
   if (seal) commitSeal(db, seal)
 }

@@ -28,8 +28,8 @@ function seal (publisher: string): SealedPublisher {
   if (prepared.seal !== null) db.transaction(() => commitSeal(db, prepared.seal!)).immediate()
   const fresh = prepared.parts.filter(p => handedOver.get(`${publisher}\0${p.name}`) !== p.signature)
   for (const p of fresh) handedOver.set(`${publisher}\0${p.name}`, p.signature)
-  // Only what the serving thread reads: the part's arrays of stems stay here.
-  return { publisher, revision: prepared.revision, parts: fresh.map(p => ({ name: p.name, signature: p.signature, bytes: p.bytes, stemCount: p.stemCount, versionCount: p.versionCount })) }
+  // Only what the serving thread reads: the pages' stems and the SHA-1 checkpoints stay here.
+  return { publisher, revision: prepared.revision, parts: fresh.map(p => ({ name: p.name, signature: p.signature, chunks: p.chunks, size: p.size, stemCount: p.stemCount, versionCount: p.versionCount })) }
 }
 
 function answer (req: CatalogRequest): CatalogReply {

@@ -8,23 +8,24 @@
  */
 import type { JsonValue } from '../ips/canonical-json.js'
 import { partFragment, PART_NAME, type VersionEntry } from '../ips/catalog.js'
-import { CatalogParts } from './catalog-parts.js'
+import { StoredPartSigner } from './catalog-parts.js'
 import { catalogRevision, catalogStamps, sealCatalog } from './catalog-seal.js'
 import type { Db } from './db.js'
 
-/** The entries of a part, for one stem or for all. */
-function entries (db: Db, publisher: string, part: string, stem: string | null): VersionEntry[] {
-  const byStem = stem === null ? '' : ' AND p.stem = ?'
-  const args = stem === null ? [publisher] : [publisher, stem]
+/** The entries of a part for the stems from `first` to `last`, in code-point order. */
+function entries (db: Db, publisher: string, part: string, first: string, last: string = first): VersionEntry[] {
   if (part === 'catalog.base.C') {
-    const rows = db.prepare(`SELECT p.stem, p.version, p.manifest_sha1 FROM package p WHERE p.publisher = ? AND p.in_catalog = 1${byStem}`)
-      .all(...args) as Array<{ stem: string, version: string, manifest_sha1: string }>
+    const rows = db.prepare('SELECT p.stem, p.version, p.manifest_sha1 FROM package p WHERE p.publisher = ? AND p.in_catalog = 1 AND p.stem BETWEEN ? AND ?')
+      .all(publisher, first, last) as Array<{ stem: string, version: string, manifest_sha1: string }>
     return rows.map(r => ({ stem: r.stem, version: r.version, entry: { 'signature-sha-1': r.manifest_sha1 } }))
   }
   const rows = db.prepare(`SELECT p.stem, p.version, pp.actions FROM package_part pp JOIN package p ON p.id = pp.package_id
-    WHERE p.publisher = ? AND p.in_catalog = 1${byStem} AND pp.part = ?`).all(...args, part) as Array<{ stem: string, version: string, actions: string }>
+    WHERE p.publisher = ? AND p.in_catalog = 1 AND p.stem BETWEEN ? AND ? AND pp.part = ?`).all(publisher, first, last, part) as Array<{ stem: string, version: string, actions: string }>
   return rows.map(r => ({ stem: r.stem, version: r.version, entry: { actions: JSON.parse(r.actions) as JsonValue } }))
 }
+
+/** Stems a regeneration serializes at a time: it never holds a whole part's entries (every version's parsed actions) in memory. */
+const REGENERATE_STEMS = 256
 
 /** The next catalog revision of a publisher, taken by the caller's transaction. */
 function nextRevision (db: Db, publisher: string): number {
@@ -63,16 +64,19 @@ export function regenerateCatalog (db: Db, publisher: string): void {
   const { format } = catalogRevision(db, publisher)!
   db.prepare('DELETE FROM catalog_part_stem WHERE publisher = ?').run(publisher)
   const insert = db.prepare('INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, ?, ?, ?, ?)')
-  for (const part of catalogStamps(db, publisher).keys()) {
-    if (!PART_NAME.test(part)) continue
-    const byStem = new Map<string, VersionEntry[]>()
-    for (const e of entries(db, publisher, part, null)) {
-      const list = byStem.get(e.stem)
-      if (list) list.push(e); else byStem.set(e.stem, [e])
+  const nextStems = db.prepare('SELECT DISTINCT stem FROM package WHERE publisher = ? AND in_catalog = 1 AND stem > ? ORDER BY stem LIMIT ?').pluck()
+  const parts = [...catalogStamps(db, publisher).keys()].filter(name => PART_NAME.test(name))
+  for (let stems = nextStems.all(publisher, '', REGENERATE_STEMS) as string[]; stems.length > 0; stems = nextStems.all(publisher, stems.at(-1), REGENERATE_STEMS) as string[]) {
+    for (const part of parts) {
+      const byStem = new Map<string, VersionEntry[]>()
+      for (const e of entries(db, publisher, part, stems[0]!, stems.at(-1))) {
+        const list = byStem.get(e.stem)
+        if (list) list.push(e); else byStem.set(e.stem, [e])
+      }
+      for (const [stem, list] of byStem) insert.run(publisher, part, stem, partFragment(stem, list, format), list.length)
     }
-    for (const [stem, list] of byStem) insert.run(publisher, part, stem, partFragment(stem, list, format), list.length)
   }
   db.prepare("INSERT INTO catalog_change (publisher, revision, name) VALUES (?, ?, '*')").run(publisher, nextRevision(db, publisher))
-  // A fresh copy of the parts: this transaction may yet roll back, and nothing built from it may outlive that.
-  sealCatalog(db, new CatalogParts(db), publisher)
+  // Signed without keeping pages: this transaction may yet roll back, and nothing built from it may outlive that.
+  sealCatalog(db, new StoredPartSigner(db), publisher)
 }

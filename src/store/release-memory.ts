@@ -1,13 +1,12 @@
 /**
- * Catalog parts live in SharedArrayBuffers, shared by the serving thread
+ * Catalog pages live in SharedArrayBuffers, shared by the serving thread
  * and the catalog worker, and V8 does not weigh those when it decides to
- * collect garbage: every replaced version of a part (~95 MB per seal into
- * a 229k-version catalog) stayed allocated until a collection happened for
- * other reasons, and RSS reached 1.5 GB after ten publishes each followed
- * by a catalog read. After a seal replaces parts, each thread collects:
- * the worker at once (its heap is tiny), the serving thread concurrently
- * (a full pause there took 12-30 ms into L). That halves the peak; keeping
- * parts as pages, so a seal allocates only what changed, would end it.
+ * collect garbage: replaced pages would stay allocated until a collection
+ * happened for other reasons (when parts were rebuilt whole, RSS reached
+ * 1.5 GB after ten publishes into a 229k-version catalog, each followed
+ * by a read). After a seal replaces pages, each thread collects: the
+ * worker at once (its heap is tiny), the serving thread concurrently (a
+ * full pause there took 12-30 ms into L).
  */
 import v8 from 'node:v8'
 import vm from 'node:vm'

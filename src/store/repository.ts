@@ -30,9 +30,15 @@ export interface PublisherInfo {
 }
 
 export interface CatalogFile {
-  readonly body: Buffer
+  /** A large part is served from its pages, never copied whole. */
+  readonly body: Buffer | readonly Buffer[]
   readonly signature: string
   readonly lastModified: bigint
+}
+
+/** The file as one buffer (a copy, for a paged part). */
+export function catalogFileBytes (file: CatalogFile): Buffer {
+  return Buffer.isBuffer(file.body) ? file.body : Buffer.concat(file.body)
 }
 
 export interface StoredManifest {
@@ -58,6 +64,8 @@ const DATA_VERSION_TTL_MS = 100
 const SERVING_BUSY_TIMEOUT_MS = 1000
 const MANIFEST_CACHE_BYTES = 32 * 1024 * 1024
 const PAYLOAD_CACHE_BYTES = 8 * 1024 * 1024
+/** Parts up to this size are served as one buffer; larger ones from their pages. */
+const WHOLE_PART_BYTES = 1024 * 1024
 
 interface PublisherRow { name: string, catalog_created: number, catalog_last_modified: number, repository: string | null }
 interface PayloadRow { hash: string, chash: string, gzip_sha256: string, file_sha256: string, size: number, csize: number, first_published: number }
@@ -229,7 +237,7 @@ export class Repository {
       if (hit) return hit
       const r = this.stmt.catalogFile.get(publisher, name) as { body: Buffer | null, signature: string, last_modified: number } | undefined
       if (r === undefined) return undefined
-      let body = r.body
+      let body: CatalogFile['body'] | null = r.body
       if (body === null) {
         const part = this.worker?.part(publisher, name)
         if (part?.signature !== r.signature) {
@@ -237,7 +245,8 @@ export class Repository {
           await this.seal(publisher)
           continue
         }
-        body = part.bytes
+        // One copy per change for a small part, so that most catalogs are served as one buffer.
+        body = part.size <= WHOLE_PART_BYTES ? Buffer.concat(part.chunks) : part.chunks
       }
       const file = { body, signature: r.signature, lastModified: BigInt(r.last_modified) }
       files.set(key, file)
@@ -349,7 +358,7 @@ export class Repository {
   /** What the sealed catalog.attrs says: stems and versions in the base part. */
   async counts (publisher: string): Promise<{ stems: number, versions: number }> {
     const attrs = await this.catalogFile(publisher, 'catalog.attrs')
-    const data = attrs === undefined ? {} : verifyCatalogFile(attrs.body).data
+    const data = attrs === undefined ? {} : verifyCatalogFile(catalogFileBytes(attrs)).data
     return { stems: Number(data['package-count'] ?? 0), versions: Number(data['package-version-count'] ?? 0) }
   }
 }

@@ -10,7 +10,7 @@ import { sha1Hex, verifyCatalogFile } from '../ips/catalog.js'
 import { actionPayloads, parseManifest } from '../ips/manifest.js'
 import { digestGzip } from './payload-digests.js'
 import { PayloadMissingError } from './payload-store.js'
-import type { Repository } from './repository.js'
+import { catalogFileBytes, type Repository } from './repository.js'
 
 export interface Damage { readonly publisher: string, readonly what: string, readonly problem: string }
 export interface VerifyReport { readonly publishers: string[], readonly catalogFiles: number, readonly packages: number, readonly payloads: number, readonly damage: Damage[] }
@@ -20,7 +20,7 @@ async function verifyCatalog (repo: Repository, publisher: string, damage: Damag
   const attrs = await repo.catalogFile(publisher, 'catalog.attrs')
   if (attrs === undefined) { bad('catalog.attrs', 'missing'); return 0 }
   let data: Record<string, unknown>
-  try { data = verifyCatalogFile(attrs.body).data } catch (err) { bad('catalog.attrs', (err as Error).message); return 1 }
+  try { data = verifyCatalogFile(catalogFileBytes(attrs)).data } catch (err) { bad('catalog.attrs', (err as Error).message); return 1 }
   let checked = 1
   for (const section of ['parts', 'updates']) {
     for (const [name, stamp] of Object.entries((data[section] ?? {}) as Record<string, { 'signature-sha-1'?: string }>)) {
@@ -28,7 +28,7 @@ async function verifyCatalog (repo: Repository, publisher: string, damage: Damag
       const file = await repo.catalogFile(publisher, name)
       if (file === undefined) { bad(name, 'listed in catalog.attrs but missing'); continue }
       try {
-        const { signature } = verifyCatalogFile(file.body)
+        const { signature } = verifyCatalogFile(catalogFileBytes(file))
         if (signature !== stamp['signature-sha-1']) bad(name, `signature ${signature} differs from catalog.attrs' ${String(stamp['signature-sha-1'])}`)
       } catch (err) {
         bad(name, (err as Error).message)

@@ -6,13 +6,14 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import t, { type Test } from 'tap'
-import { buildPart, verifyCatalogFile, type VersionEntry } from '../../src/ips/catalog.js'
+import fc from 'fast-check'
+import { buildPart, partFragment, verifyCatalogFile, type VersionEntry } from '../../src/ips/catalog.js'
 import { nowCatalogTime } from '../../src/ips/timestamp.js'
-import { CatalogParts } from '../../src/store/catalog-parts.js'
+import { type CatalogPart, CatalogParts } from '../../src/store/catalog-parts.js'
 import { catalogRevision } from '../../src/store/catalog-seal.js'
 import { recordCatalogChange } from '../../src/store/catalog-writer.js'
 import { addToCatalog, ensurePublisher, storePackage } from '../../src/store/publish.js'
-import { Repository } from '../../src/store/repository.js'
+import { catalogFileBytes, Repository } from '../../src/store/repository.js'
 import { tempDir } from '../helpers/depot.js'
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
@@ -50,7 +51,7 @@ function withRepos (t: Test, count: number): Repository[] {
 }
 
 async function served (repo: Repository, name: string): Promise<Buffer> {
-  return (await repo.catalogFile('acme', name))!.body
+  return catalogFileBytes((await repo.catalogFile('acme', name))!)
 }
 
 t.test('parts sealed after each publish are the parts built from scratch, on every connection', async t => {
@@ -103,8 +104,8 @@ t.test('changes committed by a process that stopped before sealing are sealed at
   const next = new Repository(data)
   t.teardown(() => next.close())
   await next.warmCatalog()
-  t.ok((await next.catalogFile('acme', 'catalog.base.C'))!.body.equals(expected))
-  t.equal(verifyCatalogFile((await next.catalogFile('acme', 'catalog.attrs'))!.body).data['package-version-count'], 5)
+  t.ok((await served(next, 'catalog.base.C')).equals(expected))
+  t.equal(verifyCatalogFile(await served(next, 'catalog.attrs')).data['package-version-count'], 5)
 })
 
 t.test('a rolled back publish leaves the catalog as it was, and its revision to the next publish', async t => {
@@ -117,28 +118,75 @@ t.test('a rolled back publish leaves the catalog as it was, and its revision to 
   t.ok((await served(repo, 'catalog.base.C')).equals(expectedBase(repo, 'acme')), 'the sealer patched in the committed publish, not the rolled back one')
 })
 
-t.test('patching removes stems, down to the last one', async t => {
-  const [repo] = withRepos(t, 1) as [Repository]
+const entryOf = (stem: string, tag: string): VersionEntry => ({ stem, version: '1', entry: { 'signature-sha-1': tag } })
+const bytesOf = (part: CatalogPart): Buffer => Buffer.concat(part.chunks)
+/** The blocks of memory a part's pages are in (head and tail aside). */
+const pageMemory = (part: CatalogPart): ArrayBufferLike[] => part.chunks.slice(1, -1).map(c => c.buffer)
+
+/**
+ * A new publisher's catalog.base.C, advanced through `CatalogParts` with
+ * pages of `pageBytes`, by changes recorded as a publish or a regeneration
+ * records them.
+ */
+function pagedPart (repo: Repository, publisher: string, pageBytes: number): { set: (stems: ReadonlyMap<string, string | null>, everything?: boolean) => CatalogPart, fresh: () => CatalogPart, expected: () => Buffer, stems: () => number } {
   const db = repo.db
-  const parts = new CatalogParts(db)
-  const entry = (stem: string): VersionEntry => ({ stem, version: '1', entry: { 'signature-sha-1': stem } })
-  /** Sets the fragments of some stems (null: removes them) as a recorded change, and advances the part. */
-  const change = (stems: Map<string, boolean>): ReturnType<CatalogParts['advance']> => db.transaction(() => {
-    const revision = db.prepare("UPDATE publisher SET catalog_revision = catalog_revision + 1 WHERE name = 'acme' RETURNING catalog_revision").pluck().get() as number
-    for (const [stem, keep] of stems) {
-      db.prepare("DELETE FROM catalog_part_stem WHERE publisher = 'acme' AND part = 'catalog.base.C' AND stem = ?").run(stem)
-      if (keep) db.prepare("INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES ('acme', 'catalog.base.C', ?, ?, 1)").run(stem, `"${stem}":[{"signature-sha-1":"${stem}","version":"1"}]`)
-      db.prepare("INSERT INTO catalog_change (publisher, revision, name, stem) VALUES ('acme', ?, 'catalog.base.C', ?)").run(revision, stem)
+  db.transaction(() => ensurePublisher(db, publisher, nowCatalogTime(), 'legacy'))()
+  let parts = new CatalogParts(db, pageBytes)
+  const now = new Map<string, string>()
+  const advance = (): CatalogPart => parts.advance(publisher, 'catalog.base.C', catalogRevision(db, publisher)!)
+  return {
+    /** Sets each stem's entry to carry `tag` (null: removes the stem); `everything`: records the change as a full regeneration does. */
+    set: (stems, everything = false) => db.transaction(() => {
+      const revision = db.prepare('UPDATE publisher SET catalog_revision = catalog_revision + 1 WHERE name = ? RETURNING catalog_revision').pluck().get(publisher) as number
+      for (const [stem, tag] of stems) {
+        db.prepare("DELETE FROM catalog_part_stem WHERE publisher = ? AND part = 'catalog.base.C' AND stem = ?").run(publisher, stem)
+        if (tag === null) now.delete(stem); else now.set(stem, tag)
+        if (tag !== null) db.prepare("INSERT INTO catalog_part_stem (publisher, part, stem, fragment, versions) VALUES (?, 'catalog.base.C', ?, ?, 1)").run(publisher, stem, partFragment(stem, [entryOf(stem, tag)], 'legacy'))
+        if (!everything) db.prepare("INSERT INTO catalog_change (publisher, revision, name, stem) VALUES (?, ?, 'catalog.base.C', ?)").run(publisher, revision, stem)
+      }
+      if (everything) db.prepare("INSERT INTO catalog_change (publisher, revision, name) VALUES (?, ?, '*')").run(publisher, revision)
+      return advance()
+    })(),
+    /** The part as a new catalog worker (nothing in memory) builds it. */
+    fresh: () => { parts = new CatalogParts(db, pageBytes); return db.transaction(advance)() },
+    stems: () => now.size,
+    expected: () => buildPart(publisher, [...now].map(([stem, tag]) => entryOf(stem, tag)), 'legacy').bytes
+  }
+}
+
+t.test('a paged part, patched by any changes, is the part built from scratch, whatever the page size', async t => {
+  const [repo] = withRepos(t, 1) as [Repository]
+  let run = 0
+  const stem = fc.oneof(fc.constantFrom('a', 'b', 'é', '😀', 'z/z', '\uffef', 'web/nginx'), fc.string({ minLength: 1, maxLength: 6 }))
+  const batch = fc.array(fc.tuple(stem, fc.option(fc.string({ maxLength: 60 }), { nil: null, freq: 4 })), { minLength: 1, maxLength: 16 })
+  fc.assert(fc.property(fc.integer({ min: 1, max: 400 }), fc.array(fc.tuple(batch, fc.boolean()), { minLength: 1, maxLength: 12 }), (pageBytes, batches) => {
+    const part = pagedPart(repo, `p${run++}`, pageBytes)
+    for (const [changes, everything] of batches) {
+      const got = part.set(new Map(changes), everything && changes.length % 3 === 0)
+      const expected = part.expected()
+      if (!bytesOf(got).equals(expected)) return false
+      if (got.size !== expected.length || got.signature !== verifyCatalogFile(expected).signature) return false
+      if (got.stemCount !== part.stems() || got.versionCount !== part.stems()) return false
     }
-    return parts.advance('acme', 'catalog.base.C', catalogRevision(db, 'acme')!)
-  })()
-  change(new Map(['b', 'd', 'a', 'c'].map(s => [s, true])))
-  const p = change(new Map([['a', false], ['c', false], ['e', true], ['zz', false]]))
-  t.equal(p.bytes.toString(), buildPart('acme', ['b', 'd', 'e'].map(entry)).bytes.toString())
-  t.equal(p.versionCount, 3)
-  const empty = change(new Map([['b', false], ['d', false], ['e', false]]))
-  t.equal(empty.bytes.toString(), buildPart('acme', []).bytes.toString())
-  t.equal(empty.stemCount, 0)
+    return bytesOf(part.fresh()).equals(part.expected())
+  }), { numRuns: 150 })
+  t.pass('150 generated histories')
+})
+
+t.test('a patch allocates only the pages it changed; a regeneration that changes nothing, none', async t => {
+  const [repo] = withRepos(t, 1) as [Repository]
+  const part = pagedPart(repo, 'acme2', 512)
+  const stems = Array.from({ length: 400 }, (_, i) => `library/s${String(i).padStart(4, '0')}`)
+  const before = part.set(new Map(stems.map(s => [s, 'v1'])))
+  const pages = pageMemory(before)
+  t.ok(pages.length > 20, `${pages.length} pages`)
+  const patched = part.set(new Map([[stems[200]!, 'v2']]))
+  const fresh = pageMemory(patched).filter(m => !pages.includes(m))
+  t.equal(fresh.length, 1, 'one stem changed: one new page')
+  t.ok(bytesOf(patched).equals(part.expected()))
+  const regenerated = part.set(new Map(), true)
+  t.same(pageMemory(regenerated).filter(m => !pageMemory(patched).includes(m)), [], 'a full regeneration to the same bytes keeps every page')
+  t.equal(regenerated.signature, patched.signature)
 })
 
 t.test('a seal that fails leaves the catalog as last sealed, served, until a later change seals', async t => {
