@@ -27,6 +27,9 @@ export interface DepotServices {
   readonly search: SearchPool
 }
 
+/** Read only: a resolved request, its query included, is shared by every request for the same URL. */
+export type QueryParams = Pick<URLSearchParams, 'get' | 'getAll' | 'has' | 'entries'>
+
 export interface OpContext {
   readonly req: FastifyRequest
   readonly reply: FastifyReply
@@ -35,7 +38,7 @@ export interface OpContext {
   readonly prefix: string | null
   /** The arguments after the version, joined with '/'. */
   readonly arg: string
-  readonly query: URLSearchParams
+  readonly query: QueryParams
 }
 
 /** What a request names before any handler runs: enough to decide who may run it. */
@@ -43,7 +46,7 @@ export interface OpTarget {
   readonly depot: DepotServices
   readonly prefix: string | null
   readonly arg: string
-  readonly query: URLSearchParams
+  readonly query: QueryParams
 }
 
 /** The permission a write needs, worked out from the request alone (no body has been read). */

@@ -8,7 +8,7 @@
 import { BadRequestError, DepotError, MethodNotAllowedError, NotFoundError } from '../../errors.js'
 import type { AccessRequest } from '../auth.js'
 import { isValidPublisher } from '../../ips/fmri.js'
-import { type DepotServices, type Method, METHODS, type OpHandler, type OpVersion } from './context.js'
+import { type DepotServices, type Method, METHODS, type OpHandler, type OpVersion, type QueryParams } from './context.js'
 import { displayPath, KNOWN_OPS, parseDepotPath } from './request-path.js'
 import { adminOps, indexOps } from './ops/admin.js'
 import { abandonOps, addOps, appendOps, closeOps, openOps, uploads } from './ops/publish.js'
@@ -106,7 +106,7 @@ export interface ResolvedOp {
   /** Null for a read. */
   readonly access: AccessRequest | null
   readonly arg: string
-  readonly query: URLSearchParams
+  readonly query: QueryParams
 }
 
 /** Versions are plain decimal digits, no sign, no leading zero: one spelling per version. */
