@@ -7,8 +7,8 @@
  * zstd at level 19 runs at ~1 MB/s on catalog JSON: a 100 MB part would
  * hold the event loop for over a minute. So the level falls with the size,
  * and bodies over SYNC_LIMIT are compressed a slice at a time without
- * holding the event loop; concurrent requests for
- * one representation share one compression.
+ * holding the event loop; concurrent requests for one representation share
+ * one compression.
  */
 import zlib from 'node:zlib'
 import { CompressStream, compress as zstdCompress } from 'zstd-napi'
