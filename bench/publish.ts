@@ -27,11 +27,15 @@ export interface PublishResult {
   /** A 48 MiB pkg(5) add/0 upload (hashed and compressed at level 9 by the depot), and the slowest catalog.attrs a reader polling meanwhile got. */
   readonly uploadSeconds: number
   readonly slowestReadDuringUpload: number
-  /** The depot's highest RSS through all of the above. */
+  /** The depot's highest RSS through all of the above, and through each phase (started, publishing, reading parts, rebuilding, uploading). */
   readonly peakRssMiB: number
+  readonly phaseRssMiB: Readonly<Record<Phase, number>>
   /** Bytes of one incremental client refresh after the publishes: catalog.attrs and the newest update log. */
   readonly incrementalRefresh: { readonly zstd: number, readonly raw: number }
 }
+
+export const PHASES = ['started', 'publishing', 'reading', 'rebuilding', 'uploading'] as const
+type Phase = typeof PHASES[number]
 
 export function rssMiB (child: ChildProcess): number {
   const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8')
@@ -81,8 +85,13 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
   try {
     await waitForHttp(`http://127.0.0.1:${o.port}/versions/0/`, 1800)
     const startSeconds = (Date.now() - started) / 1000
-    let peakRssMiB = 0
-    const sampler = setInterval(() => { try { peakRssMiB = Math.max(peakRssMiB, rssMiB(depot)) } catch { /* the depot has exited */ } }, 100).unref()
+    const phaseRssMiB: Record<Phase, number> = { started: 0, publishing: 0, reading: 0, rebuilding: 0, uploading: 0 }
+    let phase: Phase = 'started'
+    const sample = (): void => { try { phaseRssMiB[phase] = Math.max(phaseRssMiB[phase], rssMiB(depot)) } catch { /* the depot has exited */ } }
+    const sampler = setInterval(sample, 100).unref()
+    const enter = (next: Phase): void => { sample(); phase = next }
+    sample()
+    enter('publishing')
     const token = await sign()
     const versionCount = async (): Promise<number> => {
       const attrs = await (await fetch(`http://127.0.0.1:${o.port}/bench/catalog/1/catalog.attrs`)).json() as { 'package-version-count': number }
@@ -113,11 +122,17 @@ export async function publishBench (root: string, o: { dataDir: string, seed: st
     const visible = await visibly(i => `bench/new/pkg${publishes + i}`)
     const visibleLast = await visibly(i => `zzz/last/pkg${i}`)
     const p = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!
+    enter('reading')
     const incrementalRefresh = await incrementalRefreshBytes(`http://127.0.0.1:${o.port}`)
+    await readParts(`http://127.0.0.1:${o.port}`)
+    enter('rebuilding')
     const rebuild = await rebuildWhileReading(`http://127.0.0.1:${o.port}`, token)
+    enter('uploading')
     const upload = await uploadWhileReading(`http://127.0.0.1:${o.port}`, token)
+    sample()
     clearInterval(sampler)
-    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), visibleLastP50: p(visibleLast, 0.5), ...rebuild, ...upload, peakRssMiB, incrementalRefresh }
+    const peakRssMiB = Math.max(...Object.values(phaseRssMiB))
+    return { versions: o.versions, startSeconds, p50: p(times, 0.5), p90: p(times, 0.9), perSecond: publishes / total, visibleP50: p(visible, 0.5), visibleLastP50: p(visibleLast, 0.5), ...rebuild, ...upload, peakRssMiB, phaseRssMiB, incrementalRefresh }
   } finally {
     depot.kill('SIGTERM')
     await new Promise(resolve => depot.once('exit', resolve))
@@ -143,6 +158,20 @@ async function incrementalRefreshBytes (base: string): Promise<{ zstd: number, r
   let raw = 0
   for (const n of names) { zstd += await size(n, 'zstd'); raw += await size(n, 'identity') }
   return { zstd, raw }
+}
+
+/**
+ * Every part, whole, by 8 clients at once and then zstd- and gzip-encoded:
+ * a part is served from the pages the depot holds anyway, so the peak RSS
+ * should not grow with the readers.
+ */
+async function readParts (base: string): Promise<void> {
+  const attrs = await (await fetch(`${base}/bench/catalog/1/catalog.attrs`)).json() as { parts: Record<string, unknown> }
+  for (const part of Object.keys(attrs.parts)) {
+    const url = `${base}/bench/catalog/1/${part}`
+    await Promise.all(Array.from({ length: 8 }, async () => { await (await fetch(url, { headers: { 'Accept-Encoding': 'identity' } })).arrayBuffer() }))
+    for (const coding of ['zstd', 'gzip']) await (await fetch(url, { headers: { 'Accept-Encoding': coding } })).arrayBuffer()
+  }
 }
 
 /** Starts an admin rebuild of the catalog and reads catalog.attrs until it is done: the depot must go on answering meanwhile. */

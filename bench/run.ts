@@ -29,7 +29,7 @@ import { CLIENT_TIMEOUT_SECONDS, L_SHAPES, S_SHAPES, searchBench, searchTable } 
 import { NGINX, startPayloadNginx } from './nginx.js'
 import { freePort } from '../test/helpers/nginx.js'
 import { startVarnish, VARNISHD } from '../test/helpers/varnish.js'
-import { depotConfigToml, publishBench, type PublishResult, rssMiB, waitForHttp } from './publish.js'
+import { depotConfigToml, PHASES, publishBench, type PublishResult, rssMiB, waitForHttp } from './publish.js'
 import { recoveryBench, type RecoveryResult } from './recovery.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -318,13 +318,19 @@ try {
   md.push(
     '## Publishing',
     '',
-    '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions; then 10 more, each followed at once by a GET of catalog.attrs, which waits for the seal listing it (the catalog parts signed and catalog.attrs written, in the catalog worker). A seal hashes each part from the first page the publish changed: the first 10 publish stems that sort before every stem of the corpus (`bench/new/…`), so each seal hashes the whole catalog; 10 more publish stems that sort last (`zzz/last/…`):',
+    '30 sequential REST publishes (one small payload each) into a depot whose catalog already holds N versions; then 20 more, each followed at once by a GET of catalog.attrs, which waits for the seal listing it (the catalog parts signed and catalog.attrs written, in the catalog worker). A seal hashes each part from the first page the publish changed: the first 10 publish stems that sort before every stem of the corpus (`bench/new/…`), so each seal hashes the whole catalog; 10 more publish stems that sort last (`zzz/last/…`):',
     '',
     '| versions in the catalog | depot start, s | one publish p50 ms | p90 ms | publishes/s | publish + catalog.attrs listing it, p50 ms: stem first | stem last | peak RSS, MiB |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...publishRows.map(r => `| ${r.versions} | ${r.startSeconds.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.perSecond.toFixed(1)} | ${r.visibleP50.toFixed(1)} | ${r.visibleLastP50.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`),
     '',
-    'Then an admin rebuild of the catalog (`POST /api/v1/publishers/bench/rebuild?catalog=true`, run in the catalog worker) while a reader polls `catalog.attrs`. Peak RSS above is the depot\'s highest, sampled every 100 ms through the publishes, the reads and the rebuild:',
+    'Peak RSS above is the depot\'s highest, sampled every 100 ms from its start through every phase below; by phase (started: listening, its catalog sealed; publishing: the 50 publishes above; reading: an incremental refresh, then every part whole by 8 clients at once and once zstd- and once gzip-encoded; then the rebuild and the upload below), in MiB:',
+    '',
+    `| versions in the catalog | ${PHASES.join(' | ')} |`,
+    `|---:|${PHASES.map(() => '---:').join('|')}|`,
+    ...publishRows.map(r => `| ${r.versions} | ${PHASES.map(ph => r.phaseRssMiB[ph].toFixed(0)).join(' | ')} |`),
+    '',
+    'Then an admin rebuild of the catalog (`POST /api/v1/publishers/bench/rebuild?catalog=true`, run in the catalog worker) while a reader polls `catalog.attrs`:',
     '',
     '| versions in the catalog | rebuild, s | slowest catalog.attrs meanwhile, ms |',
     '|---:|---:|---:|',

@@ -21,4 +21,5 @@ export type CatalogRequest =
   | { readonly id: number, readonly seal: readonly string[] | null }
   | { readonly id: number, readonly rebuild: RebuildOptions }
 export interface SealedPublisher { readonly publisher: string, readonly revision: number, readonly parts: readonly CatalogPart[] }
-export type CatalogReply = { id: number, sealed: SealedPublisher[] } | { id: number, rebuilt: string[] } | { id: number, error: string }
+/** `replacedBytes`: of the pages the serving thread held, those these seals replaced. */
+export type CatalogReply = { id: number, sealed: SealedPublisher[], replacedBytes: number } | { id: number, rebuilt: string[] } | { id: number, error: string }

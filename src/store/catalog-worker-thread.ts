@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { CatalogParts } from './catalog-parts.js'
 import { commitSeal, prepareSeal } from './catalog-seal.js'
 import { openDatabase } from './db.js'
-import { releaseReplacedParts } from './release-memory.js'
+import { ReplacedPages } from './release-memory.js'
 import { rebuild } from './rebuild.js'
 import type { CatalogReply, CatalogRequest, SealedPublisher } from './catalog-worker-protocol.js'
 import { Repository } from './repository.js'
@@ -22,6 +22,7 @@ const parts = new CatalogParts(db)
 /** The signature of each part the serving thread has, so each version crosses once. */
 const handedOver = new Map<string, string>()
 let repository: Repository | undefined
+const replacedPages = new ReplacedPages('sync')
 
 function seal (publisher: string): SealedPublisher {
   const prepared = db.transaction(() => prepareSeal(db, parts, publisher))()
@@ -38,14 +39,15 @@ function answer (req: CatalogRequest): CatalogReply {
     return { id: req.id, rebuilt: rebuild(repository, req.rebuild) }
   }
   const known = db.prepare('SELECT name FROM publisher ORDER BY name').pluck().all() as string[]
-  return { id: req.id, sealed: (req.seal ?? known).filter(n => known.includes(n)).map(seal) }
+  const sealed = (req.seal ?? known).filter(n => known.includes(n)).map(seal)
+  return { id: req.id, sealed, replacedBytes: parts.takeReplacedBytes() }
 }
 
 parentPort!.on('message', (req: CatalogRequest) => {
   try {
     const reply = answer(req)
     parentPort!.postMessage(reply)
-    if (!('sealed' in reply) || reply.sealed.some(s => s.parts.length > 0)) releaseReplacedParts('sync')
+    if ('sealed' in reply) replacedPages.add(reply.replacedBytes); else replacedPages.collect()
   } catch (err) {
     parentPort!.postMessage({ id: req.id, error: (err as Error).message } satisfies CatalogReply)
   }

@@ -8,12 +8,19 @@
 import { Worker } from 'node:worker_threads'
 import type { CatalogPart } from './catalog-parts.js'
 import type { CatalogReply, CatalogRequest, RebuildOptions } from './catalog-worker-protocol.js'
-import { releaseReplacedParts } from './release-memory.js'
+import { ReplacedPages } from './release-memory.js'
 import { workerModule } from './worker-module.js'
 
 const WORKER = workerModule('catalog-worker-thread', import.meta.url)
 
 const BACKGROUND_SEAL_INTERVAL_MS = 1000
+/**
+ * A rebuild allocates short-lived objects by the gigabyte (every version's
+ * actions parsed and serialized again); with V8's default young generation
+ * the peak RSS of a rebuild into L was ~45 MiB higher, for a rebuild ~20%
+ * faster (14.5 s against 17.3).
+ */
+const WORKER_YOUNG_GENERATION_MB = 4
 
 interface Pending { resolve: (reply: CatalogReply) => void, reject: (err: Error) => void }
 
@@ -21,6 +28,7 @@ export class CatalogWorker {
   private worker: Worker | null = null
   private readonly pending = new Map<number, Pending>()
   private readonly parts = new Map<string, CatalogPart>()
+  private readonly replacedPages = new ReplacedPages('async')
   private nextId = 1
   private nudgeTimer: NodeJS.Timeout | null = null
   private lastNudge = -Infinity
@@ -84,7 +92,7 @@ export class CatalogWorker {
 
   private spawned (): Worker {
     if (this.worker) return this.worker
-    const w = new Worker(WORKER.url, { execArgv: WORKER.execArgv, workerData: { dataDir: this.dataDir, dbFile: this.dbFile } })
+    const w = new Worker(WORKER.url, { execArgv: WORKER.execArgv, workerData: { dataDir: this.dataDir, dbFile: this.dbFile }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
     w.on('message', (reply: CatalogReply) => this.settle(reply))
     w.on('error', err => { if (this.worker === w) this.worker = null; this.failAll(err) })
     w.on('exit', code => { if (this.worker === w) { this.worker = null; this.failAll(new Error(`the catalog worker stopped (exit ${code})`)) } })
@@ -98,18 +106,16 @@ export class CatalogWorker {
     this.pending.delete(reply.id)
     if (this.pending.size === 0) this.worker?.unref()
     if ('error' in reply) { p?.reject(new Error(`the catalog worker failed: ${reply.error}`)); return }
-    let replaced = false
     for (const s of 'sealed' in reply ? reply.sealed : []) {
       for (const part of s.parts) {
         // Pages arrive as views of the worker's shared memory, not as Buffers.
         const chunks = part.chunks.map(c => Buffer.from(c.buffer, c.byteOffset, c.byteLength))
-        replaced ||= this.parts.has(`${s.publisher}\0${part.name}`)
         this.parts.set(`${s.publisher}\0${part.name}`, { ...part, chunks })
       }
     }
-    // Forgets the replaced bytes (catalog files cached for the old generation) before collecting them.
+    // Forgets the replaced pages (catalog files cached for the old generation) before they are counted for collection.
     this.onWrite()
-    if (replaced) releaseReplacedParts('async')
+    if ('sealed' in reply) this.replacedPages.add(reply.replacedBytes)
     p?.resolve(reply)
   }
 
