@@ -76,6 +76,12 @@ function merged (entries: readonly Entry[], changes: ReadonlyArray<[string, Chan
   return out
 }
 
+function formatOf (db: Db, publisher: string): CatalogFormat {
+  const format = db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat | undefined
+  if (format === undefined) throw new Error(`no publisher ${publisher}`)
+  return format
+}
+
 export class CatalogParts implements PartSource<CatalogPart> {
   private readonly states = new Map<string, PartState>()
   private replaced = 0
@@ -142,8 +148,7 @@ export class CatalogParts implements PartSource<CatalogPart> {
 
   /** Builds a part from every stored fragment, page by page, keeping each of `old`'s pages whose bytes come out the same. */
   private load (publisher: string, part: string, at: CatalogRevision, old: PartState | undefined): PartState {
-    const format = this.db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat | undefined
-    if (format === undefined) throw new Error(`no publisher ${publisher}`)
+    const format = formatOf(this.db, publisher)
     const oldPages = old?.pages ?? []
     const pages: Page[] = []
     let index = 0
@@ -200,8 +205,7 @@ export class StoredPartSigner implements PartSource<PartSummary> {
   constructor (private readonly db: Db) {}
 
   advance (publisher: string, part: string): PartSummary {
-    const format = this.db.prepare('SELECT catalog_format FROM publisher WHERE name = ?').pluck().get(publisher) as CatalogFormat | undefined
-    if (format === undefined) throw new Error(`no publisher ${publisher}`)
+    const format = formatOf(this.db, publisher)
     const rows = this.db.prepare('SELECT fragment, versions FROM catalog_part_stem WHERE publisher = ? AND part = ? ORDER BY stem')
     const frame = partFrame(publisher, format, true)
     const hash = createHash('sha1').update(frame.head)
