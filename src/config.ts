@@ -52,7 +52,26 @@ export interface DepotConfig {
     /** The catalog format of publishers the depot creates (an imported publisher keeps its own). */
     readonly catalogFormat: CatalogFormat
   }
+  readonly search: SearchConfig
 }
+
+/** Bounds on anonymous search: what one query may cost, and what one client may hold. */
+export interface SearchConfig {
+  /** Index rows, dictionary tokens and result lines one query may touch before it is refused (422). */
+  readonly maxWork: number
+  /** Milliseconds one query may run on a worker before it is ended (503). */
+  readonly timeBudgetMs: number
+  /** Milliseconds a query may wait for a worker before it is answered 503. */
+  readonly maxWaitMs: number
+  /** Searches one client address may have on the workers at once; its others wait behind its own. */
+  readonly perClient: number
+  /** Searches one client address may have waiting; past that it is answered 429. */
+  readonly perClientQueue: number
+  /** Bytes of search answers kept in memory for repeated queries (keyed by the repository's generation). */
+  readonly cacheBytes: number
+}
+
+export const SEARCH_DEFAULTS: SearchConfig = { maxWork: 2_000_000, timeBudgetMs: 5000, maxWaitMs: 15_000, perClient: 1, perClientQueue: 32, cacheBytes: 16 * 1024 ** 2 }
 
 export type PayloadsConfig = { readonly backend: 'file' } | S3PayloadsConfig
 
@@ -326,6 +345,17 @@ function readConfig (root: Reader, baseDir: string): DepotConfig {
     catalogFormat: pub?.optionalOneOf('catalog_format', CATALOG_FORMATS) ?? CATALOG_FORMATS[0]
   }
   pub?.done()
+  const search = root.optionalSection('search')
+  const d = SEARCH_DEFAULTS
+  const cfgSearch: SearchConfig = {
+    maxWork: search?.optionalInt('max_work', 1000, 1_000_000_000, d.maxWork) ?? d.maxWork,
+    timeBudgetMs: search?.optionalInt('time_budget_ms', 10, 600_000, d.timeBudgetMs) ?? d.timeBudgetMs,
+    maxWaitMs: search?.optionalInt('max_wait_ms', 1, 600_000, d.maxWaitMs) ?? d.maxWaitMs,
+    perClient: search?.optionalInt('per_client', 1, 64, d.perClient) ?? d.perClient,
+    perClientQueue: search?.optionalInt('per_client_queue', 0, 10_000, d.perClientQueue) ?? d.perClientQueue,
+    cacheBytes: search?.optionalInt('cache_bytes', 0, 16 * 1024 ** 3, d.cacheBytes) ?? d.cacheBytes
+  }
+  search?.done()
   const authSection = root.optionalSection('auth')
   const auth = authSection === null ? null : parseAuth(authSection)
   const metricsSection = root.optionalSection('metrics')
@@ -340,7 +370,8 @@ function readConfig (root: Reader, baseDir: string): DepotConfig {
     log: cfgLog,
     auth,
     metrics,
-    publish: cfgPublish
+    publish: cfgPublish,
+    search: cfgSearch
   }
 }
 

@@ -62,6 +62,20 @@ export class ServiceUnavailableError extends DepotError {
   }
 }
 
+/** A search that would touch more of the index than one query may (search.max_work). */
+export class QueryTooBroadError extends DepotError {
+  constructor (maxWork: number) {
+    super('ERR_QUERY_TOO_BROAD', 422, `The query is too broad: it needs more than ${maxWork} units of index work (search.max_work); narrow it down.`)
+  }
+}
+
+/** One client holds as many requests of a kind as it may; Retry-After says when to come back. */
+export class TooManyRequestsError extends DepotError {
+  constructor (message: string, retryAfterSeconds: number) {
+    super('ERR_TOO_MANY_REQUESTS', 429, message, { 'Retry-After': String(retryAfterSeconds) })
+  }
+}
+
 /** A configuration error: names the offending key, stops the start. */
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG'

@@ -13,7 +13,7 @@ export class ByteLru<V extends { byteLength: number }> {
   }
 
   set (key: string, value: V): void {
-    if (value.byteLength > this.maxBytes / 4) return
+    if (value.byteLength > this.limit) return
     const old = this.map.get(key)
     if (old !== undefined) { this.bytes -= old.byteLength; this.map.delete(key) }
     this.map.set(key, value)
@@ -26,4 +26,6 @@ export class ByteLru<V extends { byteLength: number }> {
   }
 
   get size (): number { return this.bytes }
+  /** The largest value kept: a quarter of the bound, so that one value cannot empty the map. */
+  get limit (): number { return this.maxBytes / 4 }
 }

@@ -136,7 +136,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       maxOpenPerSubject: config.publish.maxOpenTransactions,
       catalogFormat: config.publish.catalogFormat
     }),
-    search: new SearchPool(path.join(repo.dataDir, 'depot.sqlite'), { maxRows: 2_000_000, timeBudgetMs: 5000, maxWaitMs: 15_000 })
+    search: new SearchPool(path.join(repo.dataDir, 'depot.sqlite'), config.search),
+    searchAnswers: new ByteLru(config.search.cacheBytes)
   }
   app.addHook('onClose', async () => { await depot.search.close() })
   app.decorate('depot', depot)

@@ -3,6 +3,7 @@
  * one ("hello" matches "example/hello"), globs with * and ?, an anchored
  * form with a leading "/" or "pkg:/", and an optional partial version.
  */
+import { compileGlob } from './fnmatch.js'
 import { IllegalFmriError, isValidStem } from './fmri.js'
 import { IllegalVersionError, matchesVersionPattern, parseVersion, type Version } from './version.js'
 
@@ -12,16 +13,6 @@ export interface PackagePattern {
   readonly glob: boolean
   readonly version: Version | null
   readonly versionHasBuild: boolean
-}
-
-function globToRegExp (glob: string): RegExp {
-  let re = ''
-  for (const ch of glob) {
-    if (ch === '*') re += '.*'
-    else if (ch === '?') re += '.'
-    else re += ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&')
-  }
-  return new RegExp(`^${re}$`)
 }
 
 export function parsePattern (input: string): PackagePattern {
@@ -58,7 +49,8 @@ export function parsePattern (input: string): PackagePattern {
 export function stemMatches (p: PackagePattern, stem: string): boolean {
   const candidates = p.anchored ? [stem] : stem.split('/').map((_, i, parts) => parts.slice(i).join('/'))
   if (p.glob) {
-    const re = globToRegExp(p.stem)
+    // Only * and ? are special here: a '[' is literal, which the class [[] says in fnmatch's terms.
+    const re = compileGlob(p.stem.replace(/\[/g, '[[]'), false)
     return candidates.some(c => re.test(c))
   }
   return candidates.includes(p.stem)

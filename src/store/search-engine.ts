@@ -13,10 +13,10 @@
 import { compareVersionStrings } from '../ips/catalog.js'
 import { keyValue, parseAction } from '../ips/action.js'
 import { indexEntries, matchLabel } from '../ips/search-tokens.js'
-import { fnmatchRegExp } from '../ips/fnmatch.js'
+import { compileGlob } from '../ips/fnmatch.js'
 import { pyQuote } from '../ips/quote.js'
 import { type Fields, parseQuery, type QueryNode, type QuerySpec, RETURN_ACTIONS, returnTypeOf, toPackages } from '../ips/search-query.js'
-import { ServiceUnavailableError } from '../errors.js'
+import { QueryTooBroadError, ServiceUnavailableError } from '../errors.js'
 import type { Db } from './db.js'
 
 /** A printed action result. */
@@ -31,8 +31,12 @@ export interface ActionHit {
 }
 
 export interface SearchLimits {
-  /** Index rows one query may touch before it is refused. */
-  readonly maxRows: number
+  /**
+   * Work one query may do before it is refused: an index row read is 1,
+   * a dictionary token matched against a glob 1/16, a result line printed
+   * LINE_WORK (its manifest line is read and parsed).
+   */
+  readonly maxWork: number
   /** Milliseconds one query may run. */
   readonly timeBudgetMs: number
 }
@@ -101,18 +105,24 @@ function dictionaryOf (db: Db): Dictionary {
 }
 
 const BATCH = 500
+/** The work of printing one result line, against 1 for an index row: measured as about what reading and parsing a line costs. */
+export const LINE_WORK = 8
+/** Result lines printed at a time: the first few go out before the rest are read. */
+const PRINT_BATCHES = [16, 256, 2048]
 /** Up to this many candidate actions, an AND looks at each one's tokens rather than at the other term's postings. */
 const FEW_ACTIONS = 2000
 
 export class SearchEngine {
   private readonly deadline: number
-  private rows = 0
+  private work = 0
   private readonly stmt
   private readonly fields = new Map<number, Field>()
   private readonly terms = new Map<number, Term>()
   private readonly pkgs = new Map<number, Pkg | null>()
   private readonly lines = new Map<number, Map<number, string>>()
   private readonly matches = new Map<string, Set<number>>()
+  /** Each distinct (term, fields) is searched once: '* OR * OR *' costs what '*' does. */
+  private readonly searched = new Map<string, Hit[]>()
 
   constructor (private readonly db: Db, private readonly publisher: string, private readonly caseSensitive: boolean, private readonly limits: SearchLimits) {
     this.deadline = Date.now() + limits.timeBudgetMs
@@ -136,8 +146,8 @@ export class SearchEngine {
   }
 
   private tick (n = 1): void {
-    this.rows += n
-    if (this.rows > this.limits.maxRows) throw new ServiceUnavailableError('The query is too expensive for this server; narrow it down.', 1)
+    this.work += n
+    if (this.work > this.limits.maxWork) throw new QueryTooBroadError(this.limits.maxWork)
     // The same answer as when the pool ends a worker past the budget: which of the two noticed first does not matter.
     if (Date.now() > this.deadline) throw new ServiceUnavailableError(QUERY_TOO_LONG, 1)
   }
@@ -161,7 +171,7 @@ export class SearchEngine {
   private tokenTest (term: string): (token: string, lower: string) => boolean {
     const pattern = this.caseSensitive ? term : term.toLowerCase()
     if (!isGlob(term)) return this.caseSensitive ? token => token === pattern : (_, lower) => lower === pattern
-    const re = fnmatchRegExp(pattern, false)
+    const re = compileGlob(pattern, false)
     return this.caseSensitive ? token => re.test(token) : (_, lower) => re.test(lower)
   }
 
@@ -228,7 +238,7 @@ export class SearchEngine {
 
   private pkgMatcher (f: Fields): ((p: Pkg) => boolean) | null {
     if (f.pkg === null) return null
-    const re = fnmatchRegExp(f.pkg.endsWith('*') ? f.pkg : f.pkg + '*', true)
+    const re = compileGlob(f.pkg.endsWith('*') ? f.pkg : f.pkg + '*', true)
     return p => re.test(`${p.stem}@${p.version}`)
   }
 
@@ -259,6 +269,15 @@ export class SearchEngine {
    * them. With `within`, only those actions are looked at.
    */
   private termSearch (term: string, f: Fields, within: ActionSet | null = null): Hit[] {
+    if (within !== null) return this.termSearchIn(term, f, within)
+    const key = JSON.stringify([term, f.actionType, f.key, f.pkg])
+    let hits = this.searched.get(key)
+    if (hits === undefined) { hits = this.termSearchIn(term, f, null); this.searched.set(key, hits) }
+    // A copy: callers sort and splice what they are given.
+    return hits.slice()
+  }
+
+  private termSearchIn (term: string, f: Fields, within: ActionSet | null): Hit[] {
     const ids = this.termIds(term)
     const found: Hit[] = []
     if (within === null) {
@@ -455,13 +474,35 @@ export class SearchEngine {
     }
   }
 
-  /** The printed action results of an action-returning node. */
-  actionResults (n: QueryNode): ActionHit[] {
-    return this.labelled(this.actions(n)).map(h => {
-      const p = this.pkg(h.pkg)!
-      const { actionType, key } = this.field(h.field)
-      return { actionType, key, label: h.label!, stem: p.stem, version: p.version, seq: h.seq, line: this.line(h) }
-    })
+  /**
+   * The printed action results of an action-returning node, `skip` of them
+   * left out and at most `take` given, in batches as they are printed. The
+   * work of printing is charged before the first line, so a query too
+   * broad to print is refused before anything is sent.
+   */
+  * actionResults (n: QueryNode, skip = 0, take = Infinity): Generator<ActionHit[]> {
+    const hits = this.actions(n)
+    this.tick(Math.min(hits.length, skip + take) * LINE_WORK)
+    let at = 0
+    let skipped = 0
+    let given = 0
+    for (let b = 0; at < hits.length && given < take; b++) {
+      const size = PRINT_BATCHES[Math.min(b, PRINT_BATCHES.length - 1)]!
+      const batch = this.labelled(hits.slice(at, at + size))
+      at += size
+      const out: ActionHit[] = []
+      for (const h of batch) {
+        if (skipped < skip) { skipped++; continue }
+        if (given >= take) break
+        given++
+        const p = this.pkg(h.pkg)!
+        const { actionType, key } = this.field(h.field)
+        out.push({ actionType, key, label: h.label!, stem: p.stem, version: p.version, seq: h.seq, line: this.line(h) })
+      }
+      // Past the projection (a hit printed as several lines), each line still counts.
+      if (batch.length > size) this.tick((batch.length - size) * LINE_WORK)
+      if (out.length > 0) yield out
+    }
   }
 
   private fmriOf (id: number): string { const p = this.pkg(id)!; return `pkg:/${p.stem}@${p.version}` }
@@ -518,30 +559,38 @@ export class SearchEngine {
 
   /** Package results ("pkg:/stem@version") of a package-returning node. */
   packages (n: QueryNode): string[] {
-    return [...this.packageIds(n)].map(id => this.fmriOf(id)).sort()
+    const ids = this.packageIds(n)
+    this.tick(ids.size)
+    return [...ids].map(id => this.fmriOf(id)).sort()
   }
 }
 
-/** The search/1 result lines of one query ("<index> 2 <fmri> <match> <action>" or "<index> 1 <fmri>"). */
-export function resultLines (db: Db, publisher: string, spec: QuerySpec, index: number, limits: SearchLimits): string[] {
+/** The search/1 result lines of one query ("<index> 2 <fmri> <match> <action>" or "<index> 1 <fmri>"), in batches as they are printed. */
+export function * resultLines (db: Db, publisher: string, spec: QuerySpec, index: number, limits: SearchLimits): Generator<string[]> {
   const engine = new SearchEngine(db, publisher, spec.caseSensitive, limits)
   const tree = parseQuery(spec.text)
-  const start = Math.max(spec.startPoint ?? 0, 0)
-  const keep = <T>(all: T[]): T[] => all.slice(start, spec.numToReturn === null ? undefined : start + Math.max(spec.numToReturn, 0))
+  const skip = Math.max(spec.startPoint ?? 0, 0)
+  const take = spec.numToReturn === null ? Infinity : Math.max(spec.numToReturn, 0)
   if (spec.returnType === RETURN_ACTIONS && tree.kind !== 'pkgs') {
-    return keep(engine.actionResults(tree)).map(h => `${index} 2 pkg:/${h.stem}@${h.version} ${pyQuote(h.label, '/')} ${h.line}`)
+    for (const batch of engine.actionResults(tree, skip, take)) {
+      yield batch.map(h => `${index} 2 pkg:/${h.stem}@${h.version} ${pyQuote(h.label, '/')} ${h.line}`)
+    }
+    return
   }
   const pkgs = spec.returnType === RETURN_ACTIONS ? engine.packages(tree) : engine.packages(toPackages(tree))
-  return keep(pkgs).map(p => `${index} 1 ${p}`)
+  const kept = pkgs.slice(skip, take === Infinity ? undefined : skip + take)
+  if (kept.length > 0) yield kept.map(p => `${index} 1 ${p}`)
 }
 
-/** search/0 lines: "<index> <fmri> <action> <value>", case-insensitive. */
-export function legacyResultLines (db: Db, publisher: string, token: string, limits: SearchLimits): string[] {
+/** search/0 lines: "<index> <fmri> <action> <value>", case-insensitive, in batches as they are printed. */
+export function * legacyResultLines (db: Db, publisher: string, token: string, limits: SearchLimits): Generator<string[]> {
   const engine = new SearchEngine(db, publisher, false, limits)
   const tree = parseQuery(token)
-  if (tree.kind === 'pkgs') return []
-  return engine.actionResults(tree).map(h => {
-    const value = h.actionType === 'set' ? h.label : keyValue(parseAction(h.line)) ?? ''
-    return `${h.key} pkg:/${h.stem}@${h.version} ${h.actionType} ${value}`
-  })
+  if (tree.kind === 'pkgs') return
+  for (const batch of engine.actionResults(tree)) {
+    yield batch.map(h => {
+      const value = h.actionType === 'set' ? h.label : keyValue(parseAction(h.line)) ?? ''
+      return `${h.key} pkg:/${h.stem}@${h.version} ${h.actionType} ${value}`
+    })
+  }
 }

@@ -12,8 +12,20 @@ export interface RawResponse {
 
 /** `onSent` is called once the whole request has been handed to the OS. */
 export function request (port: number, method: string, target: string, headers: Record<string, string> = {}, body?: Buffer | string, onSent?: () => void): Promise<RawResponse> {
+  return send('127.0.0.1', port, method, target, headers, body, onSent)
+}
+
+/**
+ * Requests from another loopback address (127.0.0.2, 127.0.0.3, …): to
+ * the depot, another client, as separate machines would be.
+ */
+export function clientAt (address: string): (port: number, method: string, target: string, headers?: Record<string, string>) => Promise<RawResponse> {
+  return async (port, method, target, headers = {}) => await send(address, port, method, target, headers)
+}
+
+function send (localAddress: string, port: number, method: string, target: string, headers: Record<string, string>, body?: Buffer | string, onSent?: () => void): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, res => {
+    const req = http.request({ host: '127.0.0.1', localAddress, port, method, path: target, headers, agent: false }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))

@@ -9,7 +9,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { parseAction } from '../../src/ips/action.js'
-import { fnmatchRegExp } from '../../src/ips/fnmatch.js'
+import { compileGlob } from '../../src/ips/fnmatch.js'
 import { manifestLines } from '../../src/ips/manifest.js'
 import { pyQuote } from '../../src/ips/quote.js'
 import { type IndexEntry, indexEntries, matchLabel } from '../../src/ips/search-tokens.js'
@@ -50,7 +50,7 @@ function hitsOf (l: IndexedLine, test: (token: string) => boolean, type: string 
 }
 
 const matcher = (term: string): ((token: string) => boolean) => {
-  const re = /[*?[]/.test(term) ? fnmatchRegExp(term.toLowerCase(), false) : null
+  const re = /[*?[]/.test(term) ? compileGlob(term.toLowerCase(), false) : null
   return re ? token => re.test(token.toLowerCase()) : token => token.toLowerCase() === term.toLowerCase()
 }
 

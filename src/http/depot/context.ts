@@ -11,6 +11,7 @@ import type { SearchPool } from '../../store/search-pool.js'
 import type { ByteLru } from '../../lru.js'
 import type { Encoder } from '../compression.js'
 import type { AccessRequest } from '../auth.js'
+import type { SearchAnswer } from './ops/search.js'
 
 export interface RequestCounters { catalog: number, file: number, manifests: number }
 
@@ -25,6 +26,8 @@ export interface DepotServices {
   readonly jobs: JobQueue
   readonly publications: Publications
   readonly search: SearchPool
+  /** Whole search answers by ETag, for repeated queries. */
+  readonly searchAnswers: ByteLru<SearchAnswer>
 }
 
 /** Read only: a resolved request, its query included, is shared by every request for the same URL. */

@@ -16,6 +16,7 @@ import { safeDecode } from '../../ips/quote.js'
 import { ByteLru } from '../../lru.js'
 import { Browse, type StemQuery } from '../../store/browse.js'
 import { PayloadMissingError } from '../../store/payload-store.js'
+import { allLines } from '../../store/search-pool.js'
 import { publicationsOf } from '../../store/provenance.js'
 import type { DepotServices } from '../depot/context.js'
 import { KNOWN_OPS } from '../depot/request-path.js'
@@ -205,15 +206,15 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
     const form: SearchForm = { q: qs.q, caseSensitive: qs.case !== '', start: qs.start, pkg: qs.pkg, actionType: qs.type, key: qs.key, token: qs.token }
     const f = form.q === '' && form.token !== '' ? { ...form, q: fieldQuery(form) } : form
     if (f.q.trim() === '') return await sendAs(req, reply, HTML, Buffer.from(searchPage(publisher, f, null, null).text))
-    return await cachedPage(req, reply, async () => await searchResults(reply, publisher, f))
+    return await cachedPage(req, reply, async () => await searchResults(req, reply, publisher, f))
   }
-  const searchResults = async (reply: FastifyReply, publisher: string | null, f: SearchForm): Promise<Html> => {
+  const searchResults = async (req: FastifyRequest, reply: FastifyReply, publisher: string | null, f: SearchForm): Promise<Html> => {
     let results: PublisherResults[]
     try {
       const spec = parseQueryString(`${f.caseSensitive ? 'True' : 'False'}_2_${RESULTS_PER_PAGE + 1}_${f.start}_${f.q}`)
       const pubs = publisher === null ? repo.publisherNames() : [publisher]
       results = await Promise.all(pubs.map(async p => {
-        const lines = (await depot.search.search(p, [spec]))[0]!
+        const lines = await allLines(depot.search.search(req.ip, p, [spec]))
         return { publisher: p, packages: groupResults(lines.slice(0, RESULTS_PER_PAGE)).packages, more: lines.length > RESULTS_PER_PAGE }
       }))
     } catch (err) {
