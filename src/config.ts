@@ -67,8 +67,10 @@ export interface SearchConfig {
   readonly perClient: number
   /** Searches one client address may have waiting; past that it is answered 429. */
   readonly perClientQueue: number
-  /** Bytes of search answers kept in memory for repeated queries (keyed by the repository's generation). */
+  /** Bytes of search answers kept in memory for repeated queries (keyed by query and catalog). */
   readonly cacheBytes: number
+  /** Search worker threads; one per core unless set. */
+  readonly workers?: number
 }
 
 export const SEARCH_DEFAULTS: SearchConfig = { maxWork: 2_000_000, timeBudgetMs: 5000, maxWaitMs: 15_000, perClient: 1, perClientQueue: 32, cacheBytes: 16 * 1024 ** 2 }
@@ -353,7 +355,8 @@ function readConfig (root: Reader, baseDir: string): DepotConfig {
     maxWaitMs: search?.optionalInt('max_wait_ms', 1, 600_000, d.maxWaitMs) ?? d.maxWaitMs,
     perClient: search?.optionalInt('per_client', 1, 64, d.perClient) ?? d.perClient,
     perClientQueue: search?.optionalInt('per_client_queue', 0, 10_000, d.perClientQueue) ?? d.perClientQueue,
-    cacheBytes: search?.optionalInt('cache_bytes', 0, 16 * 1024 ** 3, d.cacheBytes) ?? d.cacheBytes
+    cacheBytes: search?.optionalInt('cache_bytes', 0, 16 * 1024 ** 3, d.cacheBytes) ?? d.cacheBytes,
+    ...(search?.table.workers === undefined ? {} : { workers: search.int('workers', 1, 256) })
   }
   search?.done()
   const authSection = root.optionalSection('auth')

@@ -60,6 +60,10 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
   }
   fromStats('ips_depot_search_timeouts_total', 'Searches ended for taking longer than their time budget', () => depot.search.stats.timeouts)
   fromStats('ips_depot_search_shed_total', 'Searches refused after waiting too long for a worker', () => depot.search.stats.shed)
+  new Counter({
+    name: 'ips_depot_search_refusals_total', help: 'Searches refused, by reason: too_broad (422), too_long and waited (503), client_queue (429), shutdown', labelNames: ['reason'], registers: [registry],
+    collect () { this.reset(); for (const [reason, n] of Object.entries(depot.search.refusals)) this.inc({ reason }, n) }
+  })
   fromStats('ips_depot_cache_hits_total', 'Lookups in the memory cache that found their entry', () => depot.cache.stats.hits)
   fromStats('ips_depot_cache_misses_total', 'Lookups in the memory cache that did not', () => depot.cache.stats.misses)
   fromStats('ips_depot_compressions_total', 'Compressions run (not cache hits, not shared ones)', () => depot.encoder.compressions)

@@ -109,6 +109,8 @@ const BATCH = 500
 export const LINE_WORK = 8
 /** Result lines printed at a time: the first few go out before the rest are read. */
 const PRINT_BATCHES = [16, 256, 2048]
+/** Parsed lines kept for hits to come: enough for any line's repeats within a batch, bounded in memory. */
+const PARSED_MAX = 20_000
 /** Up to this many candidate actions, an AND looks at each one's tokens rather than at the other term's postings. */
 const FEW_ACTIONS = 2000
 
@@ -123,6 +125,8 @@ export class SearchEngine {
   private readonly matches = new Map<string, Set<number>>()
   /** Each distinct (term, fields) is searched once: '* OR * OR *' costs what '*' does. */
   private readonly searched = new Map<string, Hit[]>()
+  private readonly parsed = new Map<number, Map<number, ReturnType<typeof indexEntries>>>()
+  private parsedLines = 0
 
   constructor (private readonly db: Db, private readonly publisher: string, private readonly caseSensitive: boolean, private readonly limits: SearchLimits) {
     this.deadline = Date.now() + limits.timeBudgetMs
@@ -256,6 +260,19 @@ export class SearchEngine {
     }
   }
 
+  /** A hit's line as index entries, parsed once however many hits (or repeats of a term) it has. */
+  private entries (h: Hit): ReturnType<typeof indexEntries> {
+    let byLine = this.parsed.get(h.pkg)
+    if (byLine === undefined) {
+      if (this.parsedLines > PARSED_MAX) { this.parsed.clear(); this.parsedLines = 0 }
+      byLine = new Map()
+      this.parsed.set(h.pkg, byLine)
+    }
+    let e = byLine.get(h.seq)
+    if (e === undefined) { e = indexEntries(parseAction(this.line(h))); byLine.set(h.seq, e); this.parsedLines++ }
+    return e
+  }
+
   private line (h: Hit): string {
     if (this.lines.get(h.pkg)?.has(h.seq) !== true) this.readLines([h])
     return this.lines.get(h.pkg)!.get(h.seq)!
@@ -311,7 +328,7 @@ export class SearchEngine {
       let j = i + 1
       while (j < hits.length && hits[j]!.pkg === hits[i]!.pkg && hits[j]!.seq === hits[i]!.seq) j++
       if (j - i > 1) {
-        const entries = indexEntries(parseAction(this.line(hits[i]!)))
+        const entries = this.entries(hits[i]!)
         const order = (h: Hit): number => { const { key } = this.field(h.field); const t = this.terms.get(h.term)!.token; return entries.findIndex(e => e.key === key && e.token === t) }
         const run = hits.slice(i, j).sort((a, b) => (column(a) < column(b) ? -1 : column(a) > column(b) ? 1 : 0) || order(a) - order(b))
         hits.splice(i, j - i, ...run)
@@ -410,7 +427,7 @@ export class SearchEngine {
       const token = this.terms.get(h.term)!.token
       const seen = new Set<string>()
       const out: Hit[] = []
-      for (const e of indexEntries(parseAction(this.line(h)))) {
+      for (const e of this.entries(h)) {
         if (e.key !== key || e.token !== token) continue
         if (e.fullValue !== null) { if (seen.has(e.fullValue)) continue; seen.add(e.fullValue) }
         out.push({ ...h, label: matchLabel(actionType, e) })

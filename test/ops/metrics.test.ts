@@ -43,6 +43,7 @@ t.test('metrics on their own listener, counting requests, catalogs, cache, issue
   t.equal(value('ips_depot_catalog_unsealed_changes{publisher="test"}'), 0, 'seal lag')
   t.equal(value('ips_depot_search_queue_depth'), 0, 'search queue depth')
   t.equal(value('ips_depot_search_timeouts_total'), 0)
+  t.equal(value('ips_depot_search_refusals_total{reason="client_queue"}'), 0, 'search refusals by reason')
   t.equal(value(`ips_depot_issuer_key_fetches_total{issuer="${issuer.url}",result="ok"}`), 1, 'key-set fetches per issuer')
   t.equal(value('ips_depot_auth_refusals_total{code="ERR_AUTH_REQUIRED"}'), 1, 'refusals by reason')
   t.equal(value('ips_depot_cache_hits_total'), 2, 'cache hits')
