@@ -10,14 +10,17 @@ vcl 4.1;
 #   catalog parts, search the depot's max-age (search at most a minute); a
 #                         client that asks again with "Cache-Control:
 #                         max-age=0" or "no-cache" (as the pkg client does
-#                         when a part does not match catalog.attrs) gets a
-#                         fresh copy
+#                         when a part does not match catalog.attrs, and
+#                         pkgrecv and "pkg refresh --full" always do) gets
+#                         a fresh copy while the depot is up, and the
+#                         cached one while it is down
 #   writes, admin/0, index/0, the REST API, tokens, health
 #                         straight to the depot, never cached
 # While the depot answers its probe (/readyz, every 500 ms) nothing stale is
 # served; once a probe fails, every cached answer is served for up to a day
-# (grace). Between the depot stopping and that probe, a request that must
-# ask the depot gets 503 (the pkg client retries).
+# (grace). Between the depot stopping and that probe, a request the depot
+# does not answer is asked again of the cache (one restart), so it gets the
+# cached copy if there is one, and 503 only if there is none.
 import std;
 
 backend ips_depot {
@@ -35,6 +38,10 @@ backend ips_depot {
 }
 
 sub vcl_recv {
+    unset req.http.X-Ips-Lookup;
+    if (req.restarts == 0) {
+        unset req.http.X-Ips-Depot-Failed;
+    }
     if (req.method != "GET" && req.method != "HEAD") {
         return (pass);
     }
@@ -60,7 +67,15 @@ sub vcl_recv {
     if (req.http.Accept-Encoding) {
         set req.http.X-Ips-Accept-Encoding = req.http.Accept-Encoding;
     }
-    if (req.http.Cache-Control ~ "no-cache|max-age=0" || req.http.Pragma ~ "no-cache") {
+    # Only a lookup is asked of the cache again when the depot fails it: never a pass (a write may not be sent twice).
+    set req.http.X-Ips-Lookup = "1";
+    if (req.restarts > 0 && req.http.X-Ips-Depot-Failed) {
+        # The depot did not answer: whatever the cache holds, however old (within grace), is the answer.
+        return (hash);
+    }
+    # A forced refresh asks the depot, but only a depot that is up: a sick one would make it a 503,
+    # which pkg5's pull code takes for an empty catalog (pkgrecv "mirrors" nothing and exits 0).
+    if ((req.http.Cache-Control ~ "no-cache|max-age=0" || req.http.Pragma ~ "no-cache") && std.healthy(req.backend_hint)) {
         set req.hash_always_miss = true;
     }
     # A healthy depot is asked (conditionally) rather than a stale copy served.
@@ -78,12 +93,22 @@ sub vcl_hash {
 }
 
 sub vcl_backend_fetch {
+    unset bereq.http.X-Ips-Lookup;
+    unset bereq.http.X-Ips-Depot-Failed;
     if (bereq.http.X-Ips-Accept-Encoding) {
         set bereq.http.Accept-Encoding = bereq.http.X-Ips-Accept-Encoding;
     } else {
         unset bereq.http.Accept-Encoding;
     }
     unset bereq.http.X-Ips-Accept-Encoding;
+}
+
+# The depot did not answer (refused, reset, timed out): marked, so that vcl_deliver tries the cache, and never cached.
+sub vcl_backend_error {
+    set beresp.http.X-Ips-Fetch-Failed = "1";
+    set beresp.ttl = 0s;
+    set beresp.grace = 0s;
+    set beresp.uncacheable = true;
 }
 
 sub vcl_backend_response {
@@ -103,6 +128,12 @@ sub vcl_backend_response {
 }
 
 sub vcl_deliver {
+    # The depot went away after the last probe: ask the cache once more, for what it kept.
+    if (resp.status == 503 && req.restarts == 0 && req.http.X-Ips-Lookup && resp.http.X-Ips-Fetch-Failed) {
+        set req.http.X-Ips-Depot-Failed = "1";
+        return (restart);
+    }
+    unset resp.http.X-Ips-Fetch-Failed;
     if (obj.hits > 0) {
         set resp.http.X-Cache = "hit";
     } else {

@@ -73,6 +73,8 @@ function requestId (req: { headers: Record<string, string | string[] | undefined
 }
 
 const logged = new WeakSet<object>()
+/** Why a request was refused, as its client was told: the access line says it too. */
+const reasons = new WeakMap<object, string>()
 const LEVELS: Record<string, number> = { ...pino.levels.values, silent: Infinity }
 
 /** One log line per request, written when the response is done: never headers, never tokens. */
@@ -81,7 +83,17 @@ function accessLine (error: Error | null, req: FastifyRequest, reply: FastifyRep
   if (LEVELS[req.log.level]! > LEVELS[reply.statusCode >= 500 ? 'error' : 'info']!) return
   if (logged.has(req.raw)) return
   logged.add(req.raw)
-  const line = { method: req.method, url: redactUrl(req.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip, ua: req.headers['user-agent'], ...(error ? { err: error } : {}) }
+  const reason = reasons.get(req.raw)
+  const line = {
+    method: req.method,
+    url: redactUrl(req.raw.url ?? ''),
+    status: reply.statusCode,
+    ms: Math.round(reply.elapsedTime * 10) / 10,
+    ip,
+    ua: req.headers['user-agent'],
+    ...(reason === undefined ? {} : { reason }),
+    ...(error ? { err: error } : {})
+  }
   // A 5xx is the operator's problem: at error, where alerts look.
   if (reply.statusCode >= 500) req.log.error(line, 'request'); else req.log.info(line, 'request')
 }
@@ -171,6 +183,7 @@ function renderError (thrown: FastifyError | DepotError, req: FastifyRequest, re
     const status = err instanceof DepotError ? err.status : (err.statusCode ?? 500)
     const message = err instanceof DepotError || status < 500 ? err.message : 'The server encountered an internal error.'
     if (status >= 500 && !(err instanceof DepotError)) req.log.error({ err }, 'request failed')
+    reasons.set(req.raw, message)
     for (const h of ['Cache-Control', 'Expires', 'ETag', 'Last-Modified', 'Accept-Ranges', 'Vary', 'Content-Encoding', 'Content-Length']) reply.removeHeader(h)
     if (err instanceof DepotError) reply.headers(err.headers)
     // Framework errors (a URL that is not valid UTF-8) come before the onRequest hook that sets these.

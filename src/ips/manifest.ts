@@ -108,7 +108,8 @@ export function declaredPayloadSizes (actions: readonly Action[]): Map<string, n
 
 /** The payloads an action needs from the depot: its own, and a signature's chain certificates. */
 export function actionPayloads (a: Action): string[] {
-  const chain = attrValues(a, 'chain')
+  // pkgsign writes the chain as one value, the certificates' hashes separated by spaces (chain="H1 H2").
+  const chain = attrValues(a, 'chain').flatMap(v => v.split(/\s+/)).filter(h => h !== '')
   return a.hash ? [a.hash, ...chain] : chain
 }
 

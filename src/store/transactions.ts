@@ -282,7 +282,7 @@ export class Publications {
     const byHash = new Map(sent.map(p => [p.hash, p]))
     for (const a of actions.filter(x => x.type === 'signature')) {
       for (const h of actionPayloads(a)) {
-        if (!byHash.has(h) && !known.get(h)) throw new BadRequestError(`The certificate ${h} of the signature was never sent to this transaction.`)
+        if (!byHash.has(h) && !known.get(h)) throw new BadRequestError(`The payload ${h} of a signature action was never sent to this transaction.`)
       }
     }
     const db = this.db

@@ -4,7 +4,9 @@
  * payloads and parts are answered from the cache; catalog.attrs and update
  * logs are revalidated with their ETag on every use; the codings are kept
  * apart; writes and the API pass through. With the depot killed, a client
- * refreshing through Varnish still gets a catalog that validates; with it
+ * refreshing through Varnish still gets a catalog that validates, a forced
+ * refresh (no-cache, as pkgrecv sends) too, before and after the probe
+ * notices; with it
  * back, a publish is visible at the next request. npm test installs
  * varnish where it is missing.
  */
@@ -89,12 +91,26 @@ t.test('Varnish in front: cached, revalidated, kept apart, passed through; the l
 
   // The depot goes away: a client refreshing through Varnish gets the last catalog, and it validates.
   const warm = await fetchCatalog(port, 'test')
+  const forced = { 'Cache-Control': 'no-cache', Pragma: 'no-cache' }
+  const meta = ['/versions/0/', '/test/publisher/0/']
+  const warmMeta = await Promise.all(meta.map(async m => (await request(port, 'GET', m, forced)).body))
   served.child.kill('SIGKILL')
   await served.exited
-  await until('Varnish sees the depot sick', () => !healthy())
+  // Before the probe notices and after: pkgrecv and "pkg refresh --full" send no-cache, and must get the cached copies.
+  for (const when of ['before the probe notices', 'once the probe has noticed']) {
+    if (when.startsWith('once')) await until('Varnish sees the depot sick', () => !healthy())
+    const refreshed = await fetchCatalog(port, 'test', forced)
+    t.same(refreshed.attrs, warm.attrs, `${when}: a forced refresh gets catalog.attrs and every part and log from the cache, and they pass the client's checks`)
+    for (const [i, m] of meta.entries()) {
+      const res = await request(port, 'GET', m, forced)
+      t.equal(res.status, 200, `${when}: ${m} with no-cache`)
+      t.ok(res.body.equals(warmMeta[i]!), `${when}: ${m}, the cached bytes`)
+    }
+  }
   const during = await fetchCatalog(port, 'test')
-  t.same(during.attrs, warm.attrs, 'catalog.attrs and every part and log, from the cache, pass the client\'s checks')
+  t.same(during.attrs, warm.attrs, 'a plain refresh too')
   t.equal((await request(port, 'GET', MANIFEST)).status, 200, 'manifests too')
+  t.equal((await request(port, 'GET', '/test/manifest/0/never%2Fcached@1.0%2C5.11-0.1%3A20261123T001653Z', forced)).status, 503, 'what the cache never held is 503')
 
   // The depot is back: a publish is visible through Varnish at the next request.
   served = await serve()

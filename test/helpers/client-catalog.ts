@@ -31,9 +31,10 @@ export function checkSignature (body: Buffer): { data: Obj, signature: string } 
   return { data, signature: actual }
 }
 
-export async function fetchCatalog (port: number, publisher: string): Promise<FetchedCatalog> {
+/** `headers` go with every request (a forced refresh sends Cache-Control: no-cache). */
+export async function fetchCatalog (port: number, publisher: string, headers: Record<string, string> = {}): Promise<FetchedCatalog> {
   const get = async (name: string): Promise<{ data: Obj, signature: string }> => {
-    const res = await request(port, 'GET', `/${publisher}/catalog/1/${name}`)
+    const res = await request(port, 'GET', `/${publisher}/catalog/1/${name}`, headers)
     if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status}`)
     return checkSignature(res.body)
   }

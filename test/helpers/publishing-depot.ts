@@ -37,10 +37,16 @@ remove = ["depot:remove"]
 `
 }
 
-export async function startPublishingDepot (t: Test, opts: { source?: string | null, publishers?: ReadonlyArray<[name: string, isDefault: boolean]>, extraConfig?: string, bodyLimit?: number } = {}): Promise<PublishingDepot> {
+/** `log` receives the depot's log lines (level info) when given. */
+export async function startPublishingDepot (t: Test, opts: { source?: string | null, publishers?: ReadonlyArray<[name: string, isDefault: boolean]>, extraConfig?: string, bodyLimit?: number, log?: { write: (line: string) => void } } = {}): Promise<PublishingDepot> {
   const issuer = await LocalIssuer.start()
   await issuer.addKey('k1')
-  const depot = await startDepot({ source: opts.source === undefined ? null : opts.source, extraConfig: authSection(issuer.url) + (opts.extraConfig ?? ''), ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }) })
+  const depot = await startDepot({
+    source: opts.source === undefined ? null : opts.source,
+    extraConfig: authSection(issuer.url) + (opts.extraConfig ?? ''),
+    ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
+    ...(opts.log === undefined ? {} : { log: opts.log })
+  })
   t.teardown(async () => { await depot.close(); await issuer.close() })
   for (const [name, isDefault] of opts.publishers ?? []) addPublisher(depot.repo, name, isDefault, depot.app.depot.config.publish.catalogFormat)
   return {
