@@ -71,6 +71,9 @@ sub vcl_recv {
     set req.http.X-Ips-Lookup = "1";
     if (req.restarts > 0 && req.http.X-Ips-Depot-Failed) {
         # The depot did not answer: whatever the cache holds, however old (within grace), is the answer.
+        # (req.grace and req.hash_always_miss outlive a restart: the first pass set them for a depot that looked healthy.)
+        set req.hash_always_miss = false;
+        set req.grace = 24h;
         return (hash);
     }
     # A forced refresh asks the depot, but only a depot that is up: a sick one would make it a 503,
