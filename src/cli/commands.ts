@@ -411,14 +411,22 @@ export const COMMANDS: readonly Command[] = [
     args: ['SRC'],
     async run (v, [src]) {
       const cfg = configFrom(configFlags(v))
-      const [{ withRepository }, { restore }, { DataDirLock }, { openPayloadBackend }] = await Promise.all([dataDir(), store.backup(), store.dataLock(), store.payloadBackends()])
-      const lock = DataDirLock.acquire(cfg.storage.dataDir, 'restore')
-      const payloads = await openPayloadBackend(cfg.storage.payloads, cfg.storage.dataDir)
+      const [{ withRepository }, { checkBackup, restore }, { DataDirLock }, { openPayloadBackend }] = await Promise.all([dataDir(), store.backup(), store.dataLock(), store.payloadBackends()])
+      // Checked before the data directory is touched: a refused restore leaves nothing behind.
+      checkBackup(path.resolve(src!))
+      const created = !fs.existsSync(cfg.storage.dataDir)
       let r: Awaited<ReturnType<typeof restore>>
-      try { r = await restore(path.resolve(src!), cfg.storage.dataDir, payloads) } finally { payloads.close(); lock.release() }
+      try {
+        const lock = DataDirLock.acquire(cfg.storage.dataDir, 'restore')
+        const payloads = await openPayloadBackend(cfg.storage.payloads, cfg.storage.dataDir)
+        try { r = await restore(path.resolve(src!), cfg.storage.dataDir, payloads) } finally { payloads.close(); lock.release() }
+      } catch (err) {
+        if (created) fs.rmSync(cfg.storage.dataDir, { recursive: true, force: true })
+        throw err
+      }
       // Opening it applies the schema migrations a backup from an older version needs.
       await withRepository(cfg, 'restore', () => {})
-      console.log(`restored ${path.resolve(src!)} into ${cfg.storage.dataDir}: database ${r.databaseBytes} bytes, ${r.copied} payloads`)
+      console.log(`restored ${path.resolve(src!)} into ${cfg.storage.dataDir}: database ${r.databaseBytes} bytes, ${r.checked} payloads checked against their names, ${r.copied} copied`)
       if (r.missing.length > 0) throw new Error(`${r.missing.length} payloads the catalog references are missing from the backup: ${r.missing.slice(0, 5).join(', ')}`)
       return 0
     }

@@ -63,7 +63,7 @@ t.test('an online backup during a stream of publishes restores every package ack
   const restored = path.join(dir, 'restored')
   const back = await runCli(['restore', firstBackup, '--config', config, '--data', restored])
   t.equal(back.code, 0, back.stderr)
-  t.match(back.stdout, /^restored .* into .*: database \d+ bytes, \d+ payloads\n$/)
+  t.match(back.stdout, /^restored .* into .*: database \d+ bytes, \d+ payloads checked against their names, \d+ copied\n$/)
   const verified = await runCli(['verify', '--config', config, '--data', restored])
   t.equal(verified.code, 0, 'the restored repository verifies')
   t.match(verified.stdout, /: no damage\n$/)
