@@ -10,6 +10,7 @@ import pino from 'pino'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { DepotConfig } from '../config.js'
 import { DepotError, ServiceUnavailableError, TooManyHeadersError } from '../errors.js'
+import { safeDecode } from '../ips/quote.js'
 import type { Repository } from '../store/repository.js'
 import { ByteLru } from '../lru.js'
 import type { DepotServices } from './depot/context.js'
@@ -59,10 +60,24 @@ function refuseUnparsable (this: FastifyInstance, err: NodeJS.ErrnoException, so
   socket.destroy(err)
 }
 
-/** Query parameters that can carry a secret never reach a log as sent. */
-const SECRET_PARAMS = /([?&](?:access_token|id_token|refresh_token|token|code|client_secret|secret|password|key)=)[^&#]*/gi
+/**
+ * Query parameters that can carry a secret never reach a log as sent. A
+ * name is judged as a server would read it: percent-decoded and
+ * case-folded (%61ccess_token, TOKEN%3D), whatever the separator (& or ;)
+ * and with any suffix (token[]).
+ */
+const SECRET_NAME = /token|code|secret|password|passwd|key|credential|assertion|signature|auth/
 function redactUrl (url: string): string {
-  return url.replace(SECRET_PARAMS, '$1[redacted]')
+  const q = url.indexOf('?')
+  if (q === -1) return url
+  const fragment = url.indexOf('#', q)
+  const query = url.slice(q + 1, fragment === -1 ? undefined : fragment)
+  const redacted = query.split(/([&;])/).map(part => {
+    const eq = part.indexOf('=')
+    const name = safeDecode((eq === -1 ? part : part.slice(0, eq)).replace(/\+/g, ' ')).toLowerCase()
+    return SECRET_NAME.test(name) ? `${eq === -1 ? part : part.slice(0, eq)}=[redacted]` : part
+  }).join('')
+  return `${url.slice(0, q + 1)}${redacted}${fragment === -1 ? '' : url.slice(fragment)}`
 }
 
 /** An incoming X-Request-Id is kept when it is a plain identifier; anything else gets a fresh one. */

@@ -178,7 +178,8 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { auth: AuthConf
     resource: cfg.resource,
     authorization_servers: cfg.issuers.map(i => i.issuer),
     bearer_methods_supported: ['header'],
-    scopes_supported: [...new Set(cfg.issuers.flatMap(i => [...i.actionScopes.publish, ...i.actionScopes.rebuild]))],
+    // Every action's scopes: a client reading this learns what remove needs as well as publish and rebuild.
+    scopes_supported: [...new Set(cfg.issuers.flatMap(i => DEPOT_ACTIONS.flatMap(a => i.actionScopes[a])))],
     resource_name: 'ips-depot',
     // Extensions (RFC 9728 §2 allows them) the ips-depot CLI reads: where to log in, what audience to ask CI tokens for.
     ...(logins.length === 0 ? {} : { ips_depot_login: logins }),

@@ -8,6 +8,7 @@ import { startDepot } from '../helpers/depot.js'
 import { request, type RawResponse } from '../helpers/http.js'
 import { LocalIssuer } from '../helpers/issuer.js'
 import { authConfig } from '../helpers/auth-config.js'
+import { startPublishingDepot } from '../helpers/publishing-depot.js'
 
 const corp = await LocalIssuer.start()
 const github = await LocalIssuer.start()
@@ -248,6 +249,9 @@ t.test('response hygiene and metadata', async t => {
   const meta = await request(depot.port, 'GET', '/.well-known/oauth-protected-resource')
   t.equal(meta.status, 200)
   t.same(JSON.parse(meta.body.toString()), { resource: 'https://depot.test', authorization_servers: [corp.url, github.url], bearer_methods_supported: ['header'], scopes_supported: ['depot:publish', 'depot:rebuild'], resource_name: 'ips-depot' })
+  const withRemove = await startPublishingDepot(t, { publishers: [['test', true]] })
+  const scopes = JSON.parse((await request(withRemove.depot.port, 'GET', '/.well-known/oauth-protected-resource')).body.toString()) as { scopes_supported: string[] }
+  t.same(scopes.scopes_supported, ['depot:publish', 'depot:rebuild', 'depot:remove'], 'every action\'s scope, remove too')
   const audit = depot.repo.db.prepare("SELECT COUNT(*) FROM audit_log WHERE result LIKE 'refused 403'").pluck().get() as number
   t.ok(audit > 0, 'refusals are audited')
   t.throws(() => depot.repo.db.prepare('DELETE FROM audit_log').run(), /append-only/)

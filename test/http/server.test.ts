@@ -62,3 +62,16 @@ t.test('an incoming X-Request-Id is kept when well formed; secrets in the query 
   t.notMatch(log, /SECRET/, 'no secret in any line')
   t.match(log, /\?token=\[redacted\]&access_token=\[redacted\]&code=\[redacted\]&client_secret=\[redacted\]&id_token=\[redacted\]&page=2/)
 })
+
+t.test('a secret is redacted by its parameter\'s decoded, case-folded name, however the name is spelled', async t => {
+  const lines: string[] = []
+  const depot = await startDepot({ log: { write: (l: string) => { lines.push(l) } } })
+  t.teardown(() => depot.close())
+  const spellings = ['%61ccess_token', '%74oken', 'TOKEN%3D', 'Access_Token', 'token[]', 'x;token', 'refresh%5Ftoken', 'client%20secret']
+  for (const [i, name] of spellings.entries()) await request(depot.port, 'GET', `/versions/0/?page=1&${name}=SPELLED${i}SECRET`)
+  await request(depot.port, 'GET', '/versions/0/?a=1;token=SEMICOLONSECRET#frag')
+  const urls = lines.map(l => JSON.parse(l) as { url?: string }).filter(l => l.url?.startsWith('/versions/0/?') === true).map(l => l.url!)
+  t.equal(urls.length, spellings.length + 1, 'one access line each')
+  t.same(urls.filter(u => /SECRET/.test(u)), [], 'no secret in any line')
+  t.ok(urls.every(u => u.includes('=[redacted]') && u.includes('page=1') !== u.includes('a=1')), 'the other parameters are kept')
+})
