@@ -67,10 +67,23 @@ export async function serve (cfg: DepotConfig, file: string): Promise<void> {
     app.log.info('stopped: requests finished, database closed')
     process.exit(0)
   }
+  try {
+    // The metrics listener first: a depot that cannot serve its metrics (the port taken) does not start, as for the main one.
+    if (cfg.metrics !== null) {
+      const { host, port } = cfg.metrics.listen
+      metrics = await startMetricsServer(app, cfg.metrics.listen).catch((err: Error) => { throw new Error(`metrics.listen ${host}:${port}: ${err.message}`) })
+    }
+    await app.listen({ host: cfg.server.host, port: cfg.server.port })
+  } catch (err) {
+    for (const timer of housekeeping) clearInterval(timer)
+    await metrics?.close()
+    await app.close()
+    repo.close()
+    lock.release()
+    throw err
+  }
   process.once('SIGINT', () => { void close('SIGINT') })
   process.once('SIGTERM', () => { void close('SIGTERM') })
-  await app.listen({ host: cfg.server.host, port: cfg.server.port })
-  if (cfg.metrics !== null) metrics = await startMetricsServer(app, cfg.metrics.listen)
 
   /** A housekeeping job that fails (the database busy for longer than its timeout) is told and tried again next time. */
   function every (ms: number, job: () => Promise<void> | void): NodeJS.Timeout {

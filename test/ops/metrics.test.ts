@@ -3,8 +3,9 @@
  * there and not on the public port, in Prometheus text, counting what the
  * depot did.
  */
+import net from 'node:net'
 import t from 'tap'
-import { prepareDepot, spawnServe } from '../helpers/cli.js'
+import { prepareDepot, runCli, spawnServe } from '../helpers/cli.js'
 import { request } from '../helpers/http.js'
 
 t.test('metrics on their own listener, counting requests, catalogs, cache, issuers and refusals', async t => {
@@ -51,4 +52,15 @@ t.test('metrics on their own listener, counting requests, catalogs, cache, issue
   t.equal(value('ips_depot_compressions_total'), 1, 'compressions')
   t.ok(value('ips_depot_nodejs_eventloop_lag_seconds') !== undefined, 'event-loop delay')
   t.equal((await request(metricsPort, 'GET', '/')).status, 404, 'the metrics listener serves nothing else')
+})
+
+t.test('a metrics listener that cannot bind stops the start, as the main one does', async t => {
+  const taken = net.createServer()
+  await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { taken.close() })
+  const port = (taken.address() as net.AddressInfo).port
+  const { config } = await prepareDepot(t, { extraConfig: `[metrics]\nlisten = "127.0.0.1:${port}"\n` })
+  const res = await runCli(['serve', '--config', config, '--listen', '127.0.0.1:0'], process.env, 30_000)
+  t.equal(res.code, 1, 'the depot exits 1 instead of running on without metrics')
+  t.match(res.stderr, `metrics.listen 127.0.0.1:${port}: listen EADDRINUSE`)
 })
