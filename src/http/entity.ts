@@ -200,9 +200,10 @@ export async function sendEntity (req: FastifyRequest, reply: FastifyReply, e: E
     const encoded = await encoder.encode(e.etag, e.body, coding)
     reply.header('Content-Encoding', coding)
     reply.header('Content-Length', encoded.length)
-    return reply.send(head ? undefined : encoded)
+    // Sent for HEAD too (Node writes no body for it): Fastify's HEAD of a GET route takes the length from what is sent.
+    return reply.send(encoded)
   }
   reply.header('Content-Length', size)
-  if (head) return reply.send()
+  if (head) return reply.send(Buffer.isBuffer(e.body) ? e.body : undefined)
   return reply.send(e.body ? sendable(e.body) : await e.stream!.open())
 }

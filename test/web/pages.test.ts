@@ -180,7 +180,12 @@ t.test('every page: an ETag and 304, zstd and gzip, a CSP without scripts, and n
     const zstd = await get(path, { 'Accept-Encoding': 'zstd' })
     t.equal(zstd.headers['content-encoding'], 'zstd', `${path}: zstd`)
     t.ok(zstdDecompress(zstd.body).equals(page.body), `${path}: the same bytes once decoded`)
-    t.equal((await get(path, { 'Accept-Encoding': 'gzip' })).headers['content-encoding'], 'gzip')
+    const gzip = await get(path, { 'Accept-Encoding': 'gzip' })
+    t.equal(gzip.headers['content-encoding'], 'gzip')
+    for (const [coding, got] of [['identity', page], ['zstd', zstd], ['gzip', gzip]] as const) {
+      const head = await request(depot.port, 'HEAD', path, coding === 'identity' ? {} : { 'Accept-Encoding': coding })
+      t.equal(head.headers['content-length'], got.headers['content-length'], `${path}: HEAD (${coding}) says the GET's Content-Length`)
+    }
     if (page.headers['content-type']?.toString().startsWith('text/html') === true) {
       t.equal(page.headers['content-security-policy'], "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'", `${path}: strict CSP`)
       t.notMatch(page.text, /<script|\son[a-z]+=|style="/i, `${path}: no script, no handler attribute, no inline style`)
