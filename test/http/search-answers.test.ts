@@ -27,6 +27,17 @@ t.test('a repeated search is validated by its ETag', async t => {
   t.not(other.headers.etag, etag)
 })
 
+t.test('HEAD of a search answers as GET does, without the body', async t => {
+  const get = await request(depot.port, 'GET', url('hello'))
+  const head = await request(depot.port, 'HEAD', url('hello'))
+  t.equal(head.status, 200)
+  t.equal(head.body.length, 0)
+  t.equal(head.headers.etag, get.headers.etag)
+  t.equal(head.headers['content-type'], get.headers['content-type'])
+  t.equal((await request(depot.port, 'HEAD', url('nosuchtokenanywhere'))).status, 204, 'no hits: 204')
+  t.equal((await request(depot.port, 'HEAD', '/test/search/0/hello')).status, 200, 'search/0 too')
+})
+
 t.test('a query too broad for search.max_work is refused 422, naming the key', async t => {
   const res = await request(depot.port, 'GET', url('*'))
   t.equal(res.status, 422)

@@ -38,7 +38,7 @@ export const PROTOCOL_READS: ReadonlySet<string> = new Set([
   'manifest/0/GET', 'manifest/0/HEAD', 'manifest/1/GET',
   'p5i/0/GET', 'p5i/0/HEAD',
   'publisher/0/GET', 'publisher/0/HEAD', 'publisher/1/GET', 'publisher/1/HEAD',
-  'search/0/GET', 'search/1/GET', 'search/1/POST',
+  'search/0/GET', 'search/0/HEAD', 'search/1/GET', 'search/1/HEAD', 'search/1/POST',
   'status/0/GET', 'status/0/HEAD',
   'versions/0/GET', 'versions/0/HEAD'
 ])

@@ -118,7 +118,8 @@ async function search0 (ctx: OpContext): Promise<unknown> {
   return await answer(ctx, pub, { op: 'search/0', queries: [ctx.arg], head: null, emptyStatus: 200, run: () => ctx.depot.search.legacy(ctx.req.ip, pub.name, ctx.arg) })
 }
 
+// HEAD as GET (RFC 9110: wherever GET is): the same search, under the same limits, with the body left out.
 export const searchOps: Record<number, OpVersion> = {
-  0: { GET: search0 },
-  1: { GET: search1, POST: search1 }
+  0: { GET: search0, HEAD: search0 },
+  1: { GET: search1, HEAD: search1, POST: search1 }
 }
