@@ -25,12 +25,14 @@ import { authPlugin } from './auth.js'
 import { Encoder } from './compression.js'
 import { tokenApi } from './api/token.js'
 import { depotProtocol } from './depot/plugin.js'
+import { isProtocolPath } from './depot/request-path.js'
 import { operationTable } from './depot/routes.js'
 import { errorPage } from './error-page.js'
 import { healthRoutes } from './health.js'
 import { metricsPlugin } from './metrics.js'
 import { provenanceApi } from './api/provenance.js'
-import { webPages } from './web/plugin.js'
+import { errorPage as pageError } from './web/pages/error.js'
+import { PAGE_CSP, webPages } from './web/plugin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -207,5 +209,6 @@ function renderError (thrown: FastifyError | DepotError, req: FastifyRequest, re
     if ((req.raw.url ?? '').startsWith('/api/')) {
       return reply.type('application/problem+json').send({ type: 'about:blank', title: err.name, status, detail: message, code: (err as DepotError).code ?? (err as FastifyError).code })
     }
-    return reply.type('text/html;charset=utf-8').send(errorPage(status, message))
+    if (isProtocolPath(req.raw.url ?? '/')) return reply.type('text/html;charset=utf-8').send(errorPage(status, message))
+    return reply.type('text/html; charset=utf-8').header('Content-Security-Policy', PAGE_CSP).send(pageError(status, message).text)
 }

@@ -243,7 +243,7 @@ t.test('a page\'s 4xx is a page with a way back; the protocol\'s answers keep th
     t.match(res.headers['content-type'], /^text\/html; charset=utf-8/)
     t.equal(res.headers['content-security-policy'], "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
     t.equal(res.headers['x-content-type-options'], 'nosniff')
-    t.match(res.text, `<p role="alert">${message}</p>`, `${path}: the message`)
+    t.match(res.text, `<div role="alert"><p>${message}</p></div>`, `${path}: the message`)
     t.match(res.text, '<main id="main">', `${path}: in the page shell`)
     t.match(res.text, '<a href="/">Every publisher</a>')
   }
@@ -268,4 +268,24 @@ t.test('pkg.depotd\'s browser UI paths move to the pages (301), for old links', 
   }
   t.equal((await get('/en/nosuch.shtml')).status, 404)
   t.equal((await get('/nosuch/en/index.shtml')).status, 404)
+})
+
+t.test('outside every route: the styled error page for a person\'s path, the XHTML one for the protocol\'s shape', async t => {
+  for (const path of ['/favicon.ico', '/nonexistent', '/static/nosuch.css', '/a/b/c']) {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await request(depot.port, method, path)
+      t.equal(res.status, 404, `${method} ${path}`)
+      t.match(res.headers['content-type'], /^text\/html; charset=utf-8/)
+      t.equal(res.headers['content-security-policy'], "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+      if (method === 'GET') {
+        t.match(res.body.toString(), /<html lang="en">/, `${path}: with lang`)
+        t.match(res.body.toString(), /<meta name="viewport"/, `${path}: and a viewport`)
+        t.match(res.body.toString(), '<a href="/">Every publisher</a>', `${path}: and a way back`)
+      }
+    }
+  }
+  for (const path of ['/nosuchop/0/', '/test/nosuchop/0/', '/test/catalog/1/nosuch.part']) {
+    const res = await request(depot.port, 'GET', path)
+    t.match(res.body.toString(), /^<!DOCTYPE html PUBLIC/, `${path}: pkg.depotd's XHTML, which the client parses`)
+  }
 })

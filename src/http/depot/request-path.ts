@@ -45,3 +45,16 @@ export function parseDepotPath (rawUrl: string): DepotPath | null {
   }
   return { publisher, op: seg[i]!, version: seg[i + 1], args: seg.slice(i + 2), query }
 }
+
+/**
+ * Whether a path is the protocol's, whose errors keep pkg.depotd's XHTML
+ * (the client reads its <p>): a known operation, or the /<op>/<version>/
+ * shape of one it does not know. Every other path is a person's, and gets
+ * the pages' own error page.
+ */
+export function isProtocolPath (rawUrl: string): boolean {
+  if (parseDepotPath(rawUrl) !== null) return true
+  const q = rawUrl.indexOf('?')
+  const seg = (q === -1 ? rawUrl : rawUrl.slice(0, q)).split('/').slice(1)
+  return /^[0-9]+$/.test(seg[1] ?? '') || /^[0-9]+$/.test(seg[2] ?? '')
+}

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import zlib from 'node:zlib'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DepotError, NotFoundError } from '../../errors.js'
 import { parseManifest } from '../../ips/manifest.js'
 import { packageFacts } from '../../ips/package-facts.js'
@@ -24,7 +24,6 @@ import { type OpTable, resolveOp } from '../depot/routes.js'
 import { sendEntity } from '../entity.js'
 import { atomFeed, type FeedChange } from './feed.js'
 import type { Html } from './html.js'
-import { errorPage } from './pages/error.js'
 import { overviewPage } from './pages/overview.js'
 import { packagePage } from './pages/package.js'
 import { publisherPage } from './pages/publisher.js'
@@ -32,7 +31,7 @@ import { fieldQuery, groupResults, type PublisherResults, RESULTS_PER_PAGE, type
 import { ICON, STYLESHEET } from './style.js'
 import { urls } from './urls.js'
 
-const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
 const STEMS_PER_PAGE = 50
 const FEED_ENTRIES = 50
 const DEPENDENTS_SHOWN = 200
@@ -87,15 +86,6 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
       resolveOp(ops, depot, req.method, req.raw.url ?? '/')
       throw new NotFoundError(`The path '${req.raw.url ?? ''}' was not found.`)
     }
-  })
-
-  // A page's 4xx is a page; the protocol's answers (the hook above) and 5xx go to the depot's error handler.
-  app.setErrorHandler(async (err: FastifyError | DepotError, req, reply) => {
-    const status = err instanceof DepotError ? err.status : err.statusCode ?? 500
-    const first = (req.raw.url ?? '').split(/[/?]/)[1] ?? ''
-    if (status >= 500 || KNOWN_OPS.has(safeDecode(first))) throw err
-    reply.code(status).removeHeader('ETag')
-    return await reply.type(HTML).header('Cache-Control', 'no-cache').header('Content-Security-Policy', PAGE_CSP).send(errorPage(status, err.message).text)
   })
 
   // pkg.depotd's browser UI lived under /en/ (and /<p>/en/): its pages move here, for old links and bookmarks.

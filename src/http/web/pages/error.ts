@@ -1,4 +1,8 @@
-/** A page's own error: the status and the message, in the page shell, with a way back. */
+/**
+ * A page's own error: the status and the message, in the page shell, with
+ * a way back. The message is the first <p>, where a tool that reads
+ * pkg.depotd's error pages looks for it.
+ */
 import { STATUS_CODES } from 'node:http'
 import { html, type Html } from '../html.js'
 import { page } from '../layout.js'
@@ -9,7 +13,7 @@ export function errorPage (status: number, message: string): Html {
   return page({
     title,
     body: html`<h1>${title}</h1>
-<p role="alert">${message}</p>
+<div role="alert"><p>${message}</p></div>
 <p><a href="${urls.home}">Every publisher</a> · <a href="${urls.search(null)}">Search</a></p>`
   })
 }
