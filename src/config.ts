@@ -19,6 +19,8 @@ export interface DepotConfig {
     /** Largest number of request headers accepted. */
     readonly maxHeaders: number
     readonly trustProxy: boolean
+    /** The depot's URL as its users reach it (pages, the feed); null: taken from each request's Host. */
+    readonly publicUrl: string | null
   }
   readonly storage: {
     /** Where depot.sqlite and the payload store live. */
@@ -317,7 +319,8 @@ function readConfig (root: Reader, baseDir: string): DepotConfig {
     ...listen,
     bodyLimit: server.int('body_limit', 1024, 64 * 1024 ** 3),
     maxHeaders: server.int('max_headers', 16, 1000),
-    trustProxy: server.bool('trust_proxy')
+    trustProxy: server.bool('trust_proxy'),
+    publicUrl: httpUrl(server, 'public_url')?.replace(/\/+$/, '') ?? null
   }
   server.done()
 

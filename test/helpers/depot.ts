@@ -28,7 +28,7 @@ export interface RunningDepot {
 }
 
 /** The TOML of a test depot: small limits, `extra` appended (sections other than those below). */
-export interface ServerOptions { readonly bodyLimit?: number, readonly trustProxy?: boolean, readonly maxHeaders?: number }
+export interface ServerOptions { readonly bodyLimit?: number, readonly trustProxy?: boolean, readonly maxHeaders?: number, readonly publicUrl?: string }
 
 export function configText (dataDir: string, extra = '', opts: ServerOptions & { logLevel?: string } = {}): string {
   return `
@@ -37,7 +37,7 @@ listen = "127.0.0.1:0"
 body_limit = ${opts.bodyLimit ?? 1048576}
 max_headers = ${opts.maxHeaders ?? 100}
 trust_proxy = ${opts.trustProxy ?? false}
-[storage]
+${opts.publicUrl === undefined ? '' : `public_url = ${JSON.stringify(opts.publicUrl)}\n`}[storage]
 data_dir = ${JSON.stringify(dataDir)}
 ${payloadsToml(dataDir)}[cache]
 memory_bytes = 8388608
@@ -76,6 +76,8 @@ export interface DepotOptions {
   readonly bodyLimit?: number
   readonly trustProxy?: boolean
   readonly maxHeaders?: number
+  /** server.public_url; unset unless given. */
+  readonly publicUrl?: string
   readonly log?: { write: (line: string) => void }
 }
 

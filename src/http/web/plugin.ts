@@ -62,8 +62,12 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
    * vary must not evict the catalog's encoded bodies.
    */
   const pages = new ByteLru<Buffer>(Math.floor(depot.config.cache.memoryBytes / 8))
+  // The depot's URL in page text and the feed: server.public_url when set, never a Host header a stranger chose.
+  const publicUrl = depot.config.server.publicUrl
+  const originOf = (req: FastifyRequest): string => publicUrl ?? `${req.protocol}://${req.host}`
+  const feedHost = (req: FastifyRequest): string => publicUrl !== null ? new URL(publicUrl).hostname : /^[A-Za-z0-9.-]{1,253}$/.test(req.hostname) ? req.hostname : 'localhost'
   const cached = async (req: FastifyRequest, reply: FastifyReply, contentType: string, render: () => Promise<string>): Promise<FastifyReply> => {
-    const key = `${repo.generation()}:${req.host}:${req.url}`
+    const key = `${repo.generation()}:${publicUrl === null ? req.host : ''}:${req.url}`
     const hit = pages.get(key)
     if (hit !== undefined) return await sendAs(req, reply, contentType, hit)
     const body = Buffer.from(await render())
@@ -117,7 +121,7 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
     const publishers = await Promise.all(repo.publishers().map(async p => ({
       name: p.name, ...(await repo.counts(p.name)), lastModified: Number(p.catalogLastModified / 1000n), isDefault: p.name === defaultPub
     })))
-    return overviewPage(`${req.protocol}://${req.host}`, publishers)
+    return overviewPage(originOf(req), publishers)
   }))
 
   const stemQuery = {
@@ -222,8 +226,7 @@ export async function webPages (app: FastifyInstance, opts: { depot: DepotServic
     const infos = repo.publishers().filter(p => publisher === null || p.name === publisher)
     const lastModified = Math.max(0, ...infos.map(p => Number(p.catalogLastModified / 1000n)))
     const created = Math.min(...infos.map(p => Number(p.catalogCreated / 1000n)), Date.now())
-    const host = /^[A-Za-z0-9.-]{1,253}$/.test(req.hostname) ? req.hostname : 'localhost'
-    return atomFeed({ publisher, feedId: `tag:${host},${new Date(created).toISOString().slice(0, 10)}:${publisher === null ? '' : `/${publisher}`}/feed`, updated: lastModified, changes })
+    return atomFeed({ publisher, feedId: `tag:${feedHost(req)},${new Date(created).toISOString().slice(0, 10)}:${publisher === null ? '' : `/${publisher}`}/feed`, updated: lastModified, changes })
   })
   app.get('/feed', async (req, reply) => await feed(req, reply, null))
   app.get<{ Params: { publisher: string } }>('/:publisher/feed', async (req, reply) => await feed(req, reply, publisherOf(req)))
