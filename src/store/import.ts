@@ -116,7 +116,7 @@ export async function importRepository (repo: Repository, source: string, opts: 
     if (typeof prefix === 'string' && prefix !== '' && repo.defaultPublisher === null) set.run('publisher/prefix', prefix)
     const repoSection = { ...(config.repository ?? {}) }
     if (repo.setting('repository/configuration') === undefined) set.run('repository/configuration', JSON.stringify(repoSection))
-  })()
+  }).immediate()
   repo.noteWrite()
   return results
 }
@@ -237,7 +237,7 @@ async function importPublisher (repo: Repository, dir: string, publisher: string
       const expected = name === 'catalog.attrs' ? src.attrsSignature : src.files.get(name)?.signature
       if (signature !== expected) throw new ImportError(`publisher ${publisher}: the regenerated ${name} differs from the source (signature ${signature}, source ${String(expected)}); nothing was imported`)
     }
-  })()
+  }).immediate()
   repo.noteWrite()
   progress('catalog', 1, 1)
   return { name: publisher, packages: packages.length, payloads: payloads.length, unchanged: false }

@@ -30,7 +30,7 @@ export function addPublisher (repo: Repository, name: string, makeDefault: boole
   repo.db.transaction(() => {
     ensurePublisher(repo.db, name, nowCatalogTime(), format)
     if (makeDefault) repo.db.prepare("INSERT INTO repository_setting (key, value) VALUES ('publisher/prefix', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(name)
-  })()
+  }).immediate()
   repo.noteWrite()
 }
 

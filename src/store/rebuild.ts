@@ -31,7 +31,7 @@ export function rebuild (repo: Repository, opts: RebuildOptions): string[] {
         if (opts.refresh !== true || converted) regenerateCatalog(repo.db, name)
       }
       if (opts.index && opts.refresh !== true) rebuildSearchIndex(repo.db, name)
-    })()
+    }).immediate()
     repo.noteWrite()
   }
   return names

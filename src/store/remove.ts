@@ -72,7 +72,7 @@ export function removePackages (db: Db, packages: readonly MatchedVersion[]): Re
     const referenced = referencedPayloads(db, packages.map(p => p.id))
     for (const [publisher, ids] of byPublisher) removeFromCatalog(db, publisher, ids, opTime)
     return { packages, unreferenced: releasePayloads(db, referenced) }
-  })()
+  }).immediate()
 }
 
 /** Removes publishers with all their packages; the default publisher passes to the only one left, else is unset (as pkgrepo). */
@@ -100,7 +100,7 @@ export function removePublishers (db: Db, names: readonly string[]): Removal & {
       else db.prepare("UPDATE repository_setting SET value = ? WHERE key = 'publisher/prefix'").run(defaultPublisher)
     }
     return { packages, unreferenced: releasePayloads(db, referenced), defaultPublisher }
-  })()
+  }).immediate()
 }
 
 /** Which payloads each of the packages references, by publisher, before they go. */

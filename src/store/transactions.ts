@@ -291,7 +291,7 @@ export class Publications {
       restorePackage(db, pkgId, manifest, sha1Hex(manifest), [...byHash.values()], t.publisher, old.published)
       replaceInCatalog(db, t.publisher, pkgId, old.sha1, nowCatalogTime())
       db.prepare('DELETE FROM pub_transaction WHERE id = ?').run(t.id)
-    })()
+    }).immediate()
     this.repo.noteWrite()
     return fmri
   }
@@ -322,7 +322,7 @@ export class Publications {
       if (addToCatalogNow) addToCatalog(db, t.publisher, [pkgId], opTime)
       recordPublication(db, t.publisher, fmri, by)
       alsoInTransaction()
-    })()
+    }).immediate()
     this.repo.noteWrite()
     return fmri
   }
