@@ -4,6 +4,8 @@
  */
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { promisify } from 'node:util'
 import autocannon from 'autocannon'
 
@@ -32,10 +34,32 @@ function mb (text: string): number {
   return Number(m[1]) * ({ B: 1 / 1048576, KB: 1 / 1024, MB: 1, GB: 1024 } as Record<string, number>)[m[2]!]!
 }
 
-export async function load (name: string, url: string, opts: { headers?: Record<string, string>, connections: number, seconds: number, timeoutSeconds?: number }): Promise<LoadResult> {
+/**
+ * Each request from another client: an X-Forwarded-For of its own among
+ * 250 documentation addresses (a header only; the depot trusts it in the
+ * bench), as a hundred users would be, not one address holding a hundred
+ * connections, which the search's per-client queue serves in turn.
+ */
+const MANY_CLIENTS = `local n = 0
+request = function ()
+  n = n + 1
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  headers["X-Forwarded-For"] = "198.51.100." .. (n % 250 + 1)
+  return wrk.format(nil, nil, headers)
+end
+`
+
+export async function load (name: string, url: string, opts: { headers?: Record<string, string>, connections: number, seconds: number, timeoutSeconds?: number, manyClients?: boolean }): Promise<LoadResult> {
   const headers = opts.headers ?? {}
   if (WRK !== undefined) {
-    const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', ...(opts.timeoutSeconds === undefined ? [] : ['--timeout', `${opts.timeoutSeconds}s`]), ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url]
+    let script: string[] = []
+    if (opts.manyClients === true) {
+      const file = path.join(os.tmpdir(), `ips-depot-bench-clients-${process.pid}.lua`)
+      fs.writeFileSync(file, MANY_CLIENTS)
+      script = ['-s', file]
+    }
+    const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', ...script, ...(opts.timeoutSeconds === undefined ? [] : ['--timeout', `${opts.timeoutSeconds}s`]), ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url]
     const { stdout } = await promisify(execFile)(WRK, args, { maxBuffer: 1 << 20 })
     const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? 0)
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)
@@ -48,6 +72,13 @@ export async function load (name: string, url: string, opts: { headers?: Record<
       errors: num(/Non-2xx or 3xx responses: (\d+)/) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0)
     }
   }
-  const r = await autocannon({ url, connections: opts.connections, duration: opts.seconds, headers })
+  let n = 0
+  const r = await autocannon({
+    url,
+    connections: opts.connections,
+    duration: opts.seconds,
+    headers,
+    ...(opts.manyClients === true ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, 'X-Forwarded-For': `198.51.100.${(n++ % 250) + 1}` } }) }] } : {})
+  })
   return { name, reqs: r.requests.average, mbs: r.throughput.average / 1048576, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx }
 }

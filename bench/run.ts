@@ -25,8 +25,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateCorpus } from './corpus.js'
 import { load, LOAD_TOOL, type LoadResult } from './load.js'
-import { CLIENT_TIMEOUT_SECONDS, L_SHAPES, S_SHAPES, searchBench, type SearchRow, searchTable } from './search.js'
-import { type Goal, goalsTable, searchErrorsGoal, searchGoal } from './goals.js'
+import { attackBench, attackTable, CLIENT_TIMEOUT_SECONDS, L_SHAPES, ONE_TERM, S_SHAPES, SEARCH_BENCH_TOML, searchBench, type SearchRow, searchTable, TIMED_RUNS } from './search.js'
+import { attackGoal, firstResultGoal, type Goal, goalsTable, linesPerSecondGoal, searchErrorsGoal, searchGoal } from './goals.js'
 import { NGINX, startPayloadNginx } from './nginx.js'
 import { freePort } from '../test/helpers/nginx.js'
 import { startVarnish, VARNISHD } from '../test/helpers/varnish.js'
@@ -43,7 +43,8 @@ const CLI = path.join(ROOT, 'dist/src/cli.js')
 
 function depotConfig (work: string, name: string, port: number, dataDir: string, seed: string): string {
   const file = path.join(work, `${name}.toml`)
-  fs.writeFileSync(file, depotConfigToml(port, dataDir, seed))
+  // Search is measured from many clients (X-Forwarded-For, trusted here) and without its answer cache: see bench/search.ts.
+  fs.writeFileSync(file, depotConfigToml(port, dataDir, seed, SEARCH_BENCH_TOML).replace('trust_proxy = false', 'trust_proxy = true'))
   return file
 }
 
@@ -156,6 +157,7 @@ try {
 
   const searchRows = await searchBench(sBase, S_SHAPES, SECONDS)
   allSearchRows.push(...searchRows)
+  const sAttack = await attackBench(sBase, ONE_TERM, SECONDS)
   const ratioGoal = (goal: string, row: typeof rows[number], against: 'Fastify' | 'nginx', target: number, why: string): Goal => {
     const ceiling = against === 'nginx' ? row.nginx : row.ceiling
     const ratio = ceiling === null ? NaN : row.depot.reqs / ceiling.reqs
@@ -166,7 +168,8 @@ try {
     ratioGoal('catalog.attrs (read path, S, median of 3 rounds)', rows[0]!, 'Fastify', 70, headersWhy),
     ratioGoal('manifest (read path, S, median of 3 rounds)', rows[2]!, 'Fastify', 70, headersWhy),
     ratioGoal(`payload ${rows[3]!.bytes} B (read path, S, median of 3 rounds)`, rows[3]!, 'nginx', 50, `nginx answers ${fmt((rows[3]!.nginx?.reqs ?? NaN) / rows[3]!.ceiling.reqs, 1)}× as many requests as Fastify replying from memory: 50% of nginx is ${fmt(50 * (rows[3]!.nginx?.reqs ?? NaN) / rows[3]!.ceiling.reqs)}% of the Fastify ceiling, which the depot reaches ${fmt(rows[3]!.depot.reqs / rows[3]!.ceiling.reqs * 100)}% of`),
-    searchGoal('S', searchRows, 10)
+    searchGoal('S', searchRows, 10),
+    attackGoal('S', sAttack)
   )
   // --- Through Varnish: deploy/varnish/ips-depot.vcl in front of the same depot ---
   const varnishRows: Array<{ direct: LoadResult, cached: LoadResult, reachedDepot: number }> = []
@@ -251,9 +254,11 @@ try {
     '',
     '## Search (corpus S, in the search workers)',
     '',
-    `Each query for ${SECONDS} s at 1 connection, then at 100 (wrk, waiting up to ${CLIENT_TIMEOUT_SECONDS} s for a response, as the pkg client does; "errors" are non-2xx answers and responses that took longer); "results" counts the result lines. The index: postings of a term dictionary (schema/014).`,
+    `Each query timed ${TIMED_RUNS} times in a row by a client (the median time to the chunk holding the first result line, and to the last byte; "result lines/s" is results ÷ that last), then loaded for ${SECONDS} s at 1 connection, then at 100 (wrk, waiting up to ${CLIENT_TIMEOUT_SECONDS} s for a response, as the pkg client does; "errors" are non-2xx answers and responses that took longer); "results" counts the result lines. The 100 connections are 100 clients: each request carries an X-Forwarded-For of its own, which the bench's depot trusts; one address holding 100 connections would be served one search at a time (search.per_client). The depot runs with search.cache_bytes = 0, so every request is searched. The index: postings of a term dictionary (schema/014).`,
     '',
     ...searchTable(searchRows),
+    '',
+    ...attackTable('S', sAttack),
     ''
   )
 
@@ -291,6 +296,7 @@ try {
     for (const [name, url] of pages) pageRows.push([await renderMs(url), await load(name, url, { connections: 1, seconds: SECONDS }), await load(name, url, { connections: 20, seconds: SECONDS })])
     const lSearchRows = await searchBench(lBase, L_SHAPES, SECONDS)
     allSearchRows.push(...lSearchRows)
+    const lAttack = await attackBench(lBase, ONE_TERM, SECONDS)
     const lRssAfter = rssMiB(lDepot.child)
     const lDatabaseMiB = fs.statSync(path.join(lData, 'depot.sqlite')).size / 1048576
     await stop(lDepot.child)
@@ -302,6 +308,9 @@ try {
     const legacyRefresh = 5 * lRefresh.zstd + 5 * (sizes.zstd + lRefresh.zstd)
     goals.push(
       searchGoal('L', lSearchRows, 25),
+      firstResultGoal('L', lSearchRows, 25),
+      linesPerSecondGoal('L', lSearchRows, 200_000),
+      attackGoal('L', lAttack),
       { goal: 'database at L', target: '≤ 1 GiB', measured: `${fmt(lDatabaseMiB)} MiB`, met: lDatabaseMiB <= 1024, why: 'the search index is ~300 MB of it: postings, their index by action, the lines' },
       { goal: 'import of L', target: '≤ 60 s', measured: `${fmt(lImport)} s`, met: lImport <= 60, why: 'postings are inserted a row at a time (~7.5M at ~6 µs each, into two B-trees), and the import parses each manifest three times (for payloads, catalog parts, the search index)' },
       { goal: 'peak RSS, publish bench into L', target: '≤ 400 MiB', measured: `${fmt(lPublish.peakRssMiB)} MiB`, met: lPublish.peakRssMiB <= 400, why: `the catalog parts alone are ${fmt(rawMiB)} MiB, held as pages in memory that both threads share; the same bench into a 10-version catalog peaks at ${fmt(publishRows[0]!.peakRssMiB)} MiB. Pages kept in files (the kernel's page cache) would take the parts out of RSS, each seal reading its changed suffix back for the SHA-1` },
@@ -334,6 +343,8 @@ try {
       'Search at L, as on S:',
       '',
       ...searchTable(lSearchRows),
+      '',
+      ...attackTable('L', lAttack),
       '',
       'Web pages at L (paged in SQL). A page is rendered once per change of the repository and then served from memory: "render" is the median of 20 requests for URLs not seen before (each with a different ignored parameter), timed by the client; the load runs repeat one URL (no `If-None-Match`, so no 304):',
       '',

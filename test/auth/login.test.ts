@@ -13,7 +13,8 @@ import { CLI, type CliResult, runCli } from '../helpers/cli.js'
 import { startDepot, tempDir } from '../helpers/depot.js'
 import { AUDIENCE, LOGIN_CLIENT, privateJwk, startProvider } from '../helpers/oidc-op.js'
 
-const TTL = 4
+// Long enough for a login, a publish and a whoami on a loaded 2-core machine (4 s expired between them once), short enough to wait out twice.
+const TTL = 8
 
 const op = await startProvider({ keys: [await privateJwk('k1', 'ES256')], signWith: 'k1', clients: [{ id: 'build-bot', publishers: ['test'] }], accounts: { alice: ['test'], bob: [] }, accessTokenTTL: TTL })
 const depot = await startDepot({
