@@ -125,6 +125,7 @@ export class SearchEngine {
   private readonly matches = new Map<string, Set<number>>()
   /** Each distinct (term, fields) is searched once: '* OR * OR *' costs what '*' does. */
   private readonly searched = new Map<string, Hit[]>()
+  private readonly found = new Map<string, Hit[]>()
   private readonly parsed = new Map<number, Map<number, ReturnType<typeof indexEntries>>>()
   private parsedLines = 0
 
@@ -141,10 +142,15 @@ export class SearchEngine {
       ofAction: db.prepare('SELECT term_id, field_id FROM search_posting WHERE package_id = ? AND seq = ?').raw(),
       tokensOfAction: db.prepare('SELECT t.token, t.lower FROM search_posting p JOIN search_term t ON t.id = p.term_id WHERE p.package_id = ? AND p.seq = ?').raw(),
       count: db.prepare('SELECT count(*) FROM (SELECT 1 FROM search_posting WHERE term_id = ? LIMIT ?)').pluck(),
+      // A term's listed packages in one statement: the postings are read and joined in SQLite, never brought to JavaScript one by one.
+      termPackages: db.prepare(`SELECT k.id, k.stem, k.version FROM package k INDEXED BY package_ref
+        WHERE k.id IN (SELECT package_id FROM search_posting WHERE term_id IN (SELECT value FROM json_each(@terms))
+          AND (@fields IS NULL OR field_id IN (SELECT value FROM json_each(@fields))))
+        AND k.publisher = @publisher AND k.in_catalog = 1`).raw(),
       packages: db.prepare(`SELECT id, stem, version FROM package INDEXED BY package_ref
         WHERE id IN (SELECT value FROM json_each(?)) AND publisher = ? AND in_catalog = 1`).raw(),
       // A line is a slice of the stored manifest's bytes: no manifest is read whole to print a result.
-      lines: db.prepare(`SELECT l.package_id, l.seq, coalesce(l.line, substr(k.manifest, l.start + 1, l.length)) FROM json_each(?) j
+      lines: db.prepare(`SELECT l.package_id, l.seq, coalesce(l.line, CAST(substr(k.manifest, l.start + 1, l.length) AS TEXT)) FROM json_each(?) j
         JOIN search_line l ON l.package_id = j.value ->> 0 AND l.seq = j.value ->> 1 JOIN package k ON k.id = l.package_id`).raw()
     }
   }
@@ -286,12 +292,25 @@ export class SearchEngine {
    * them. With `within`, only those actions are looked at.
    */
   private termSearch (term: string, f: Fields, within: ActionSet | null = null): Hit[] {
-    if (within !== null) return this.termSearchIn(term, f, within)
+    if (within !== null) return this.ordered(this.termSearchIn(term, f, within))
     const key = JSON.stringify([term, f.actionType, f.key, f.pkg])
     let hits = this.searched.get(key)
-    if (hits === undefined) { hits = this.termSearchIn(term, f, null); this.searched.set(key, hits) }
+    if (hits === undefined) { hits = this.ordered(this.termHits(term, f).slice()); this.searched.set(key, hits) }
     // A copy: callers sort and splice what they are given.
     return hits.slice()
+  }
+
+  /**
+   * A term's hits in no particular order, shared (not to be changed): what
+   * package results need, which are a set, sorted by FMRI at the end.
+   * Ordering hits costs each package's place in version order, and the
+   * parse of every line with two hits.
+   */
+  private termHits (term: string, f: Fields): readonly Hit[] {
+    const key = JSON.stringify([term, f.actionType, f.key, f.pkg])
+    let hits = this.found.get(key)
+    if (hits === undefined) { hits = this.termSearchIn(term, f, null); this.found.set(key, hits) }
+    return hits
   }
 
   private termSearchIn (term: string, f: Fields, within: ActionSet | null): Hit[] {
@@ -316,7 +335,7 @@ export class SearchEngine {
     }
     this.resolve(found.map(h => h.pkg))
     const matcher = this.pkgMatcher(f)
-    return this.ordered(found.filter(h => { const p = this.pkg(h.pkg); return p !== null && (matcher === null || matcher(p)) }))
+    return found.filter(h => { const p = this.pkg(h.pkg); return p !== null && (matcher === null || matcher(p)) })
   }
 
   private ordered (hits: Hit[]): Hit[] {
@@ -440,10 +459,11 @@ export class SearchEngine {
     const full = words.join(' ')
     const compare = this.caseSensitive ? full : full.toLowerCase()
     const first = words.length > 1 && !words[0]!.endsWith('*') ? words[0] + '*' : words[0]!
-    const hits = restriction === null ? this.termSearch(first, f) : this.restrictTerm(first, f, restriction)
+    const hits = restriction === null ? this.termHits(first, f) : this.restrictTerm(first, f, restriction)
     this.readLines(hits)
-    // The line test first: only the hits that pass it are parsed to be labelled.
-    const inLine = hits.filter(h => { const line = this.line(h); return (this.caseSensitive ? line : line.toLowerCase()).includes(compare) })
+    // The line test first: only the hits that pass it are ordered (a restriction's are in order already) and parsed to be labelled.
+    const passed = hits.filter(h => { const line = this.line(h); return (this.caseSensitive ? line : line.toLowerCase()).includes(compare) })
+    const inLine = restriction === null ? this.ordered(passed) : passed
     return this.labelled(inLine)
       .map(h => {
         const label = h.label!
@@ -530,6 +550,7 @@ export class SearchEngine {
       if (returnTypeOf(n.query) !== RETURN_ACTIONS) return this.packageIds(n.query, within)
       const q = n.query
       if (within !== null && q.kind === 'term') return this.termPackagesWithin(q.term, q.fields, within)
+      if (q.kind === 'term') return this.termPackages(q.term, q.fields, within)
       const ids = new Set(this.actions(q).map(h => h.pkg))
       return within === null ? ids : new Set([...ids].filter(id => within.has(id)))
     }
@@ -540,6 +561,29 @@ export class SearchEngine {
     }
     if (n.kind === 'or') return new Set([...this.packageIds(n.left, within), ...this.packageIds(n.right, within)])
     throw new Error('action query where packages were expected')
+  }
+
+  /**
+   * The listed packages with a hit for a term (within `within`, if given).
+   * The postings it reads are counted first, up to what the budget has
+   * left, so a term too broad is refused before SQLite reads them all.
+   */
+  private termPackages (term: string, f: Fields, within: ReadonlySet<number> | null): Set<number> {
+    const ids = this.termIds(term)
+    const out = new Set<number>()
+    if (ids.size === 0) return out
+    this.tick(this.estimate(ids, Math.max(1, Math.ceil(this.limits.maxWork - this.work + 1))))
+    const fields = f.actionType === null && f.key === null
+      ? null
+      : JSON.stringify((this.stmt.fields.all() as Array<[number, string, string]>).map(([id]) => id).filter(id => this.fieldMatches(id, f)))
+    const matcher = this.pkgMatcher(f)
+    for (const [id, stem, version] of this.stmt.termPackages.all({ terms: JSON.stringify([...ids]), fields, publisher: this.publisher }) as Array<[number, string, string]>) {
+      const p = { stem, version }
+      this.pkgs.set(id, p)
+      if ((within === null || within.has(id)) && (matcher === null || matcher(p))) out.add(id)
+    }
+    this.tick(out.size)
+    return out
   }
 
   /** Of two package-returning sides, the one to evaluate first: a plain term with fewer postings. */
@@ -555,10 +599,7 @@ export class SearchEngine {
   /** The packages among `within` that have a hit for the term: a lookup per package instead of a scan of the term's postings. */
   private termPackagesWithin (term: string, f: Fields, within: ReadonlySet<number>): Set<number> {
     const ids = this.termIds(term)
-    if (ids.size * within.size > this.estimate(ids, ids.size * within.size)) {
-      const all = new Set(this.termSearch(term, f).map(h => h.pkg))
-      return new Set([...within].filter(id => all.has(id)))
-    }
+    if (ids.size * within.size > this.estimate(ids, ids.size * within.size)) return this.termPackages(term, f, within)
     const matcher = this.pkgMatcher(f)
     const out = new Set<number>()
     for (const pkg of within) {
