@@ -162,6 +162,11 @@ export class SearchEngine {
     if (Date.now() > this.deadline) throw new ServiceUnavailableError(QUERY_TOO_LONG, 1)
   }
 
+  /** Work the budget has left, and one more: a count up to it tells whether the rest fits (LIMIT takes an integer). */
+  private remaining (): number {
+    return Math.max(1, Math.ceil(this.limits.maxWork - this.work + 1))
+  }
+
   // ---- the dictionaries ----------------------------------------------------
 
   private field (id: number): Field {
@@ -317,9 +322,12 @@ export class SearchEngine {
     const ids = this.termIds(term)
     const found: Hit[] = []
     if (within === null) {
+      // Counted in SQLite first, and charged before any is read: a term too broad is refused in a fraction of the time reading would take.
+      this.tick(this.estimate(ids, this.remaining()))
+      let read = 0
       for (const id of ids) {
         for (const [pkg, seq, field] of this.stmt.postings.iterate(id) as Iterable<[number, number, number]>) {
-          this.tick()
+          if ((++read & 4095) === 0) this.tick(0)
           if (this.fieldMatches(field, f)) found.push({ pkg, seq, term: id, field })
         }
       }
@@ -572,7 +580,7 @@ export class SearchEngine {
     const ids = this.termIds(term)
     const out = new Set<number>()
     if (ids.size === 0) return out
-    this.tick(this.estimate(ids, Math.max(1, Math.ceil(this.limits.maxWork - this.work + 1))))
+    this.tick(this.estimate(ids, this.remaining()))
     const fields = f.actionType === null && f.key === null
       ? null
       : JSON.stringify((this.stmt.fields.all() as Array<[number, string, string]>).map(([id]) => id).filter(id => this.fieldMatches(id, f)))
