@@ -33,8 +33,9 @@ export interface ActionHit {
 export interface SearchLimits {
   /**
    * Work one query may do before it is refused: an index row read is 1,
-   * a dictionary token matched against a glob 1/16, a result line printed
-   * LINE_WORK (its manifest line is read and parsed).
+   * a hit put in result order 1, a dictionary token matched against a glob
+   * 1/16, a result line printed LINE_WORK (its manifest line is read and
+   * parsed).
    */
   readonly maxWork: number
   /** Milliseconds one query may run. */
@@ -347,6 +348,8 @@ export class SearchEngine {
   }
 
   private ordered (hits: Hit[]): Hit[] {
+    // Ordering costs as much as reading the hits did: charged first, so hits too many to print are not sorted before the refusal.
+    this.tick(hits.length)
     const rank = this.rankPackages(hits.map(h => h.pkg))
     const column = (h: Hit): string => { const t = this.terms.get(h.term)!; return this.caseSensitive ? t.token : t.lower }
     hits.sort((a, b) => (rank.get(a.pkg)! - rank.get(b.pkg)!) || a.seq - b.seq || (column(a) < column(b) ? -1 : column(a) > column(b) ? 1 : 0))

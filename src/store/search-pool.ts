@@ -35,6 +35,8 @@ class Pending implements AsyncIterator<string[]> {
   private wake: (() => void) | null = null
   /** The consumer is gone or has everything: the client's slot is given back once. */
   private released = false
+  /** The consumer went away before the end: a search still waiting never runs. */
+  private abandoned = false
   waiting: NodeJS.Timeout | null = null
   /** It has counted against its client's active searches. */
   active = false
@@ -48,6 +50,7 @@ class Pending implements AsyncIterator<string[]> {
 
   async next (): Promise<IteratorResult<string[]>> {
     for (;;) {
+      if (this.abandoned) throw new ServiceUnavailableError('The client went away.')
       const batch = this.batches.shift()
       if (batch !== undefined) return { done: false, value: batch }
       if (this.failure !== null) { this.release(); throw this.failure }
@@ -58,7 +61,9 @@ class Pending implements AsyncIterator<string[]> {
 
   async return (): Promise<IteratorResult<string[]>> {
     this.batches.length = 0
+    if (!this.ended) this.abandoned = true
     this.release()
+    this.notify()
     return { done: true, value: undefined }
   }
 

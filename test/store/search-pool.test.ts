@@ -101,3 +101,17 @@ t.test('a client with per_client_queue queries waiting is answered 429', async t
   t.equal(pool.refusals.client_queue, 2)
   t.same(await ask(pool, 'False_2_None_None_nosuchtoken', 'greedy'), [], 'and the client is served again once its queue drains')
 })
+
+t.test('a search whose client went away while it waited leaves the queue and never runs', async t => {
+  const pool = new SearchPool(db, opts({ maxWork: 2_000_000, workers: 1 }))
+  t.teardown(() => pool.close())
+  await pool.warm()
+  const running = ask(pool, 'False_2_None_None_*', 'a')
+  const gone = pool.search('b', 'test', [parseQueryString('False_2_None_None_*')])[Symbol.asyncIterator]()
+  const answer = gone.next()
+  t.equal(pool.waiting, 1, 'queued behind the running one')
+  await gone.return!()
+  t.equal(pool.waiting, 0, 'it left the queue when its client went away')
+  await t.rejects(answer, { message: /went away/ }, 'and its answer is never made')
+  t.ok((await running).length > 100, 'the running one is answered')
+})

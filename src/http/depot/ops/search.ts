@@ -74,6 +74,8 @@ async function answer (ctx: OpContext, pub: PublisherInfo, a: Answering): Promis
   if (kept !== undefined) return kept.status === 204 ? reply.code(204).send() : reply.type(TEXT).send(kept.body)
 
   const batches = a.run()[Symbol.asyncIterator]()
+  // A client that goes away, waiting or reading, gives its search slot back: a search still queued never runs.
+  ctx.reply.raw.once('close', () => { if (!ctx.reply.raw.writableFinished) void batches.return?.() })
   // Errors (a parse error, a refusal) come with the first batch: before anything is sent, so they get their own status.
   const first = await batches.next()
   const head = a.head === null ? [] : [Buffer.from(a.head + '\n')]
@@ -92,10 +94,7 @@ async function answer (ctx: OpContext, pub: PublisherInfo, a: Answering): Promis
     for (let next = await batches.next(); next.done !== true; next = await batches.next()) yield text(next.value)
     if (size <= cache.limit) { const body = Buffer.concat(sent); cache.set(etag, { status: 200, body, byteLength: body.length + etag.length }) }
   }
-  // A batch that never comes (the client went away) gives the client's search slot back.
-  const body = Readable.from(stream())
-  body.once('close', () => { void batches.return?.() })
-  return reply.type(TEXT).send(body)
+  return reply.type(TEXT).send(Readable.from(stream()))
 }
 
 async function search1 (ctx: OpContext): Promise<unknown> {
