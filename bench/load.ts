@@ -54,13 +54,19 @@ export async function load (name: string, url: string, opts: { headers?: Record<
   const headers = opts.headers ?? {}
   if (WRK !== undefined) {
     let script: string[] = []
+    let scriptDir: string | null = null
     if (opts.manyClients === true) {
-      const file = path.join(os.tmpdir(), `ips-depot-bench-clients-${process.pid}.lua`)
-      fs.writeFileSync(file, MANY_CLIENTS)
-      script = ['-s', file]
+      scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ips-depot-bench-clients-'))
+      fs.writeFileSync(path.join(scriptDir, 'clients.lua'), MANY_CLIENTS)
+      script = ['-s', path.join(scriptDir, 'clients.lua')]
     }
     const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', ...script, ...(opts.timeoutSeconds === undefined ? [] : ['--timeout', `${opts.timeoutSeconds}s`]), ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url]
-    const { stdout } = await promisify(execFile)(WRK, args, { maxBuffer: 1 << 20 })
+    let stdout: string
+    try {
+      ({ stdout } = await promisify(execFile)(WRK, args, { maxBuffer: 1 << 20 }))
+    } finally {
+      if (scriptDir !== null) fs.rmSync(scriptDir, { recursive: true, force: true })
+    }
     const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? 0)
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)
     return {

@@ -19,12 +19,16 @@ const sha1 = (b: Buffer | string): string => createHash('sha1').update(b).digest
 // [auth.tokens]: the depot signs tokens of its own, so its data directory holds a private key.
 const tokens = '[auth.tokens]\nissuer = "http://127.0.0.1/"\nalgorithm = "ES256"\nlifetime = 300\nexchanges_per_minute = 10\n'
 const { dir, config } = await prepareDepot(t, { publishers: [], extraConfig: tokens })
-for (const args of [['import', path.join(ROOT, 'fixtures/repo')], ['keys', 'rotate']]) {
-  const res = await runCli([...args, '--config', config])
-  if (res.code !== 0) throw new Error(`${args.join(' ')}: ${res.stderr}`)
-}
 // The depot's signing key: what a link in a backup's destination once carried elsewhere.
-const keyFiles = fs.readdirSync(path.join(dir, 'data', 'keys'))
+let keyFiles: string[] = []
+// In before(), not at the top: a failure there fails the tests and still runs the teardown that removes the directory.
+t.before(async () => {
+  for (const args of [['import', path.join(ROOT, 'fixtures/repo')], ['keys', 'rotate']]) {
+    const res = await runCli([...args, '--config', config])
+    if (res.code !== 0) throw new Error(`${args.join(' ')}: ${res.stderr}`)
+  }
+  keyFiles = fs.readdirSync(path.join(dir, 'data', 'keys'))
+})
 
 /** Every file below a directory, as paths relative to it. */
 function filesBelow (root: string): string[] {
