@@ -411,9 +411,8 @@ export const COMMANDS: readonly Command[] = [
     args: ['SRC'],
     async run (v, [src]) {
       const cfg = configFrom(configFlags(v))
-      const [{ withRepository }, { checkBackup, restore }, { DataDirLock }, { openPayloadBackend }] = await Promise.all([dataDir(), store.backup(), store.dataLock(), store.payloadBackends()])
-      // Checked before the data directory is touched: a refused restore leaves nothing behind.
-      checkBackup(path.resolve(src!))
+      const [{ withRepository }, { restore }, { DataDirLock }, { openPayloadBackend }] = await Promise.all([dataDir(), store.backup(), store.dataLock(), store.payloadBackends()])
+      // A refused restore (no backup there, a link, a damaged payload) leaves no data directory it created.
       const created = !fs.existsSync(cfg.storage.dataDir)
       let r: Awaited<ReturnType<typeof restore>>
       try {

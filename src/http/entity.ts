@@ -101,7 +101,8 @@ function wholeSeconds (d: Date): number {
   return Math.floor(d.getTime() / 1000)
 }
 
-function etagMatches (header: string, etag: string): boolean {
+/** Whether an If-None-Match (or If-Match) header names this validator, weak or strong, or is '*'. */
+export function etagMatches (header: string, etag: string): boolean {
   if (header.trim() === '*') return true
   return header.split(',').some(t => t.trim().replace(/^W\//, '') === `"${etag}"`)
 }

@@ -3,7 +3,7 @@
  * one ("hello" matches "example/hello"), globs with * and ?, an anchored
  * form with a leading "/" or "pkg:/", and an optional partial version.
  */
-import { compileGlob } from './fnmatch.js'
+import { compileGlob, type Glob } from './fnmatch.js'
 import { IllegalFmriError, isValidStem } from './fmri.js'
 import { IllegalVersionError, matchesVersionPattern, parseVersion, type Version } from './version.js'
 
@@ -11,6 +11,8 @@ export interface PackagePattern {
   readonly stem: string
   readonly anchored: boolean
   readonly glob: boolean
+  /** The stem's glob, compiled once for every stem it is tried on; null for a plain stem. */
+  readonly stemGlob: Glob | null
   readonly version: Version | null
   readonly versionHasBuild: boolean
 }
@@ -43,16 +45,14 @@ export function parsePattern (input: string): PackagePattern {
     }
     versionHasBuild = vtext.includes(',')
   }
-  return { stem, anchored, glob, version, versionHasBuild }
+  // Only * and ? are special here: a '[' is literal, which the class [[] says in fnmatch's terms.
+  const stemGlob = glob ? compileGlob(stem.replace(/\[/g, '[[]'), false) : null
+  return { stem, anchored, glob, stemGlob, version, versionHasBuild }
 }
 
 export function stemMatches (p: PackagePattern, stem: string): boolean {
   const candidates = p.anchored ? [stem] : stem.split('/').map((_, i, parts) => parts.slice(i).join('/'))
-  if (p.glob) {
-    // Only * and ? are special here: a '[' is literal, which the class [[] says in fnmatch's terms.
-    const re = compileGlob(p.stem.replace(/\[/g, '[[]'), false)
-    return candidates.some(c => re.test(c))
-  }
+  if (p.stemGlob !== null) return candidates.some(c => p.stemGlob!.test(c))
   return candidates.includes(p.stem)
 }
 

@@ -93,22 +93,21 @@ export async function backup (dataDir: string, payloads: PayloadBackend, dest: s
   return { databaseBytes: fs.statSync(path.join(dest, DB)).size, copied, present, missing }
 }
 
-/** Refuses a source that is not a backup, or that holds a link: before anything is created for the restore. */
-export function checkBackup (src: string): void {
-  if (!fs.existsSync(path.join(src, DB))) throw new BackupRefusedError(`${src} holds no backup (no ${DB})`)
-  refuseLinks(src)
+/** The chash recorded for each payload, the catalog's and open transactions'. */
+function chashesOf (dbFile: string): Map<string, string> {
+  const db = new Database(dbFile, { readonly: true })
+  try {
+    return new Map(db.prepare('SELECT hash, chash FROM payload UNION ALL SELECT hash, chash FROM pub_transaction_payload').raw().all() as Array<[string, string]>)
+  } finally { db.close() }
 }
 
 /** Checks every payload of a backup against its name and chash, streamed; returns how many were checked. */
-async function checkPayloads (src: string, dbFile: string): Promise<number> {
-  const db = new Database(dbFile, { readonly: true })
-  let rows: Array<{ hash: string, chash: string | null }>
-  try {
-    rows = db.prepare('SELECT hash, chash FROM payload UNION SELECT hash, chash FROM pub_transaction_payload').all() as typeof rows
-  } finally { db.close() }
+async function checkPayloads (src: string, hashes: readonly string[]): Promise<number> {
+  const chashes = chashesOf(path.join(src, DB))
   const store = new FilePayloads(src, { create: false })
   let checked = 0
-  for (const { hash, chash } of rows) {
+  for (const hash of hashes) {
+    const chash = chashes.get(hash) ?? null
     const file = store.localPath(hash)
     if (!fs.existsSync(file)) continue
     const d = await digestGzipFile(file).catch((err: Error) => { throw new BackupRefusedError(`payload ${hash} in ${file} is not a gzip stream: ${err.message}`) })
@@ -121,10 +120,11 @@ async function checkPayloads (src: string, dbFile: string): Promise<number> {
 
 /** Brings a backup back into an empty data directory, its payloads into `payloads` (the configured backend). */
 export async function restore (src: string, dataDir: string, payloads: PayloadBackend): Promise<BackupResult & { readonly checked: number }> {
-  checkBackup(src)
+  if (!fs.existsSync(path.join(src, DB))) throw new BackupRefusedError(`${src} holds no backup (no ${DB})`)
+  refuseLinks(src)
   if (fs.existsSync(path.join(dataDir, DB))) throw new Error(`${dataDir} already holds a repository (${DB}); restore into an empty data directory`)
-  const checked = await checkPayloads(src, path.join(src, DB))
   const hashes = payloadsOf(path.join(src, DB))
+  const checked = await checkPayloads(src, hashes)
   fs.mkdirSync(path.join(dataDir, 'tmp'), { recursive: true })
   const { copied, present, missing } = await copyPayloads(new FilePayloads(src, { create: false }), payloads, hashes, path.join(dataDir, 'tmp'))
   copyKeys(src, dataDir)

@@ -46,6 +46,8 @@ export interface SearchLimits {
 export const QUERY_TOO_LONG = 'The query took too long and was stopped; narrow it down.'
 
 const isGlob = (term: string): boolean => /[*?[]/.test(term)
+/** A term with its fields: what one search of it answers, whatever else the query holds. */
+const termKey = (term: string, f: Fields): string => JSON.stringify([term, f.actionType, f.key, f.pkg])
 
 /** An action's posting that matched: the action (package, line), the token (term) and the field it was indexed under. */
 interface Hit {
@@ -124,9 +126,9 @@ export class SearchEngine {
   private readonly pkgs = new Map<number, Pkg | null>()
   private readonly lines = new Map<number, Map<number, string>>()
   private readonly matches = new Map<string, Set<number>>()
-  /** Each distinct (term, fields) is searched once: '* OR * OR *' costs what '*' does. */
-  private readonly searched = new Map<string, Hit[]>()
+  /** Each distinct (term, fields) is searched once, and ordered once: '* OR * OR *' costs what '*' does. */
   private readonly found = new Map<string, Hit[]>()
+  private readonly searched = new Map<string, Hit[]>()
   private readonly parsed = new Map<number, Map<number, ReturnType<typeof indexEntries>>>()
   private parsedLines = 0
 
@@ -170,10 +172,13 @@ export class SearchEngine {
 
   // ---- the dictionaries ----------------------------------------------------
 
+  /** The field dictionary, read whole when an id is not in it yet (a field added since). */
+  private loadFields (): void {
+    for (const [fid, actionType, key] of this.stmt.fields.all() as Array<[number, string, string]>) this.fields.set(fid, { actionType, key })
+  }
+
   private field (id: number): Field {
-    if (!this.fields.has(id)) {
-      for (const [fid, actionType, key] of this.stmt.fields.all() as Array<[number, string, string]>) this.fields.set(fid, { actionType, key })
-    }
+    if (!this.fields.has(id)) this.loadFields()
     return this.fields.get(id)!
   }
 
@@ -299,7 +304,7 @@ export class SearchEngine {
    */
   private termSearch (term: string, f: Fields, within: ActionSet | null = null): Hit[] {
     if (within !== null) return this.ordered(this.termSearchIn(term, f, within))
-    const key = JSON.stringify([term, f.actionType, f.key, f.pkg])
+    const key = termKey(term, f)
     let hits = this.searched.get(key)
     if (hits === undefined) { hits = this.ordered(this.termHits(term, f).slice()); this.searched.set(key, hits) }
     // A copy: callers sort and splice what they are given.
@@ -313,7 +318,7 @@ export class SearchEngine {
    * parse of every line with two hits.
    */
   private termHits (term: string, f: Fields): readonly Hit[] {
-    const key = JSON.stringify([term, f.actionType, f.key, f.pkg])
+    const key = termKey(term, f)
     let hits = this.found.get(key)
     if (hits === undefined) { hits = this.termSearchIn(term, f, null); this.found.set(key, hits) }
     return hits
@@ -584,9 +589,8 @@ export class SearchEngine {
     const out = new Set<number>()
     if (ids.size === 0) return out
     this.tick(this.estimate(ids, this.remaining()))
-    const fields = f.actionType === null && f.key === null
-      ? null
-      : JSON.stringify((this.stmt.fields.all() as Array<[number, string, string]>).map(([id]) => id).filter(id => this.fieldMatches(id, f)))
+    if (this.fields.size === 0) this.loadFields()
+    const fields = f.actionType === null && f.key === null ? null : JSON.stringify([...this.fields.keys()].filter(id => this.fieldMatches(id, f)))
     const matcher = this.pkgMatcher(f)
     for (const [id, stem, version] of this.stmt.termPackages.all({ terms: JSON.stringify([...ids]), fields, publisher: this.publisher }) as Array<[number, string, string]>) {
       const p = { stem, version }

@@ -108,9 +108,8 @@ const WORKER = workerModule('search-worker', import.meta.url)
 
 export class SearchPool {
   private readonly slots: Slot[]
+  /** Clients with a search waiting or active; a client with neither is forgotten. */
   private readonly clients = new Map<string, Client>()
-  /** Clients with queries waiting. */
-  private rotation: Client[] = []
   private nextId = 1
   private dispatched = 0
   private closed = false
@@ -126,7 +125,7 @@ export class SearchPool {
   }
 
   /** Queries waiting for a worker. */
-  get waiting (): number { return this.rotation.reduce((n, c) => n + c.queue.length, 0) }
+  get waiting (): number { let n = 0; for (const c of this.clients.values()) n += c.queue.length; return n }
   /** Searches ended for taking too long, and searches that waited too long for a worker (metrics). */
   readonly stats = { timeouts: 0, shed: 0 }
   /** Searches refused, by reason (metrics). */
@@ -174,15 +173,13 @@ export class SearchPool {
 
   /** The next query to run: of the clients with one waiting and a slot of their own free, the one served longest ago. */
   private take (): Pending | null {
-    let i = -1
-    for (const [j, c] of this.rotation.entries()) {
-      if (c.active < this.opts.perClient && (i === -1 || c.served < this.rotation[i]!.served)) i = j
+    let client: Client | null = null
+    for (const c of this.clients.values()) {
+      if (c.queue.length > 0 && c.active < this.opts.perClient && (client === null || c.served < client.served)) client = c
     }
-    if (i === -1) return null
-    const client = this.rotation[i]!
+    if (client === null) return null
     const p = client.queue.shift()!
     client.served = ++this.dispatched
-    if (client.queue.length === 0) this.rotation.splice(i, 1)
     if (p.waiting) clearTimeout(p.waiting)
     p.waiting = null
     p.active = true
@@ -193,7 +190,7 @@ export class SearchPool {
   private next (): void {
     if (this.closed) return
     for (const slot of this.slots) {
-      if (this.rotation.length === 0) return
+      if (this.waiting === 0) return
       slot.worker ??= this.spawn(slot)
       if (slot.current !== null || !slot.ready) continue
       const p = this.take()
@@ -213,18 +210,22 @@ export class SearchPool {
 
   private released (p: Pending): void {
     const c = p.client
-    if (!p.active) {
-      // Refused, or given up before it ran (the client went away): it leaves the queue.
-      if (p.waiting !== null) clearTimeout(p.waiting)
-      const i = c.queue.indexOf(p)
-      if (i !== -1) c.queue.splice(i, 1)
-      if (c.queue.length === 0) this.rotation = this.rotation.filter(x => x !== c)
-      this.forget(c)
-      return
-    }
+    // Refused, or given up before it ran (the client went away): it leaves the queue.
+    if (!p.active) { this.unqueue(p); return }
     c.active--
     this.forget(c)
     this.next()
+  }
+
+  /** Takes a search that has not run out of its client's queue; false if it was not there. */
+  private unqueue (p: Pending): boolean {
+    if (p.waiting !== null) clearTimeout(p.waiting)
+    p.waiting = null
+    const q = p.client.queue
+    const i = q.indexOf(p)
+    if (i !== -1) q.splice(i, 1)
+    this.forget(p.client)
+    return i !== -1
   }
 
   private forget (c: Client): void {
@@ -248,18 +249,11 @@ export class SearchPool {
       return p
     }
     p.waiting = setTimeout(() => {
-      const q = p.client.queue
-      const i = q.indexOf(p)
-      if (i === -1) return
-      q.splice(i, 1)
-      if (q.length === 0) this.rotation = this.rotation.filter(x => x !== p.client)
-      p.waiting = null
-      this.forget(p.client)
+      if (!this.unqueue(p)) return
       this.stats.shed++
       this.refusals.waited++
       p.fail(new ServiceUnavailableError(`The depot is busy: this search waited more than ${this.opts.maxWaitMs} ms for a worker; try again shortly.`, Math.max(1, Math.ceil(this.opts.maxWaitMs / 1000))))
     }, this.opts.maxWaitMs)
-    if (c.queue.length === 0) this.rotation.push(c)
     c.queue.push(p)
     this.next()
     return p
@@ -275,7 +269,7 @@ export class SearchPool {
 
   async close (): Promise<void> {
     this.closed = true
-    for (const c of this.rotation.splice(0)) {
+    for (const c of this.clients.values()) {
       for (const p of c.queue.splice(0)) {
         if (p.waiting) clearTimeout(p.waiting)
         p.fail(new ServiceUnavailableError('The depot is shutting down.'))

@@ -14,6 +14,7 @@ import { BadRequestError } from '../../../errors.js'
 import { parseQueryString } from '../../../ips/search-query.js'
 import type { PublisherInfo } from '../../../store/repository.js'
 import { readBody } from '../../body.js'
+import { etagMatches } from '../../entity.js'
 import { cacheFor, type OpContext, type OpVersion, TEXT } from '../context.js'
 import { refreshSeconds, requestPublisher } from './common.js'
 
@@ -49,10 +50,6 @@ function etagOf (op: string, pub: PublisherInfo, queries: readonly string[]): st
   return createHash('sha1').update(key).digest('base64url')
 }
 
-function matches (header: string | undefined, etag: string): boolean {
-  return header !== undefined && (header.trim() === '*' || header.split(',').some(t => t.trim().replace(/^W\//, '') === `"${etag}"`))
-}
-
 interface Answering {
   readonly op: 'search/0' | 'search/1'
   readonly queries: readonly string[]
@@ -68,7 +65,8 @@ async function answer (ctx: OpContext, pub: PublisherInfo, a: Answering): Promis
   const etag = etagOf(a.op, pub, a.queries)
   const rs = Math.min(refreshSeconds(pub), 86400)
   reply.header('Cache-Control', cacheFor(rs)).header('Expires', new Date(Date.now() + rs * 1000).toUTCString()).header('ETag', `"${etag}"`)
-  if (matches(ctx.req.headers['if-none-match'], etag)) return reply.code(304).send()
+  const inm = ctx.req.headers['if-none-match']
+  if (inm !== undefined && etagMatches(inm, etag)) return reply.code(304).send()
   const cache = ctx.depot.searchAnswers
   const kept = cache.get(etag)
   if (kept !== undefined) return kept.status === 204 ? reply.code(204).send() : reply.type(TEXT).send(kept.body)
